@@ -1,0 +1,31 @@
+"""Every setting, declared once with its default. Read from the environment by create_app."""
+import os
+
+DEFAULTS = {
+    # SQLAlchemy URL; the plain postgresql:// form is accepted. Default: a SQLite file in instance/.
+    "DATABASE_URL": None,
+    # "system" (real time) or "fake" (one shared row in the database, moved by an admin).
+    "CLOCK": "system",
+    # Where `init` reads the procedure to deploy as the first version.
+    "SOURCE_ROOT": None,
+    # Seconds the timer worker waits at most before re-reading the earliest due time.
+    "WORKER_POLL_SECONDS": 1.0,
+}
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def from_environment():
+    env = {
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or os.environ.get("XUNCHA_DATABASE_URL"),
+        "CLOCK": os.environ.get("XUNCHA_CLOCK", "system"),
+        "SECRET_KEY": os.environ.get("XUNCHA_SECRET_KEY"),
+    }
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def check(config):
+    if config["CLOCK"] not in ("system", "fake"):
+        raise ConfigError(f"XUNCHA_CLOCK must be 'system' or 'fake', not {config['CLOCK']!r}")

@@ -1,0 +1,221 @@
+"""A deployable bundle: the BPMN diagrams and forms of one version, parsed and validated once.
+
+Bundles are immutable and cached by content hash, so every instance of a version shares one
+parsed spec (parsing costs milliseconds; deserializing a spec per request would dominate).
+"""
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Mapping
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from lxml.etree import LxmlError
+
+from . import roles
+from .expressions import spec_code
+from .forms import FormError, parse_form
+from .parser import UnsafeXml, XunchaParser, read_xml
+from .sandbox import SandboxViolation, check_source
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a bundle, pinned to a file and, where known, an element."""
+    file: str
+    element: str | None
+    message: str
+
+    def to_dict(self):
+        return {"file": self.file, "element": self.element, "message": self.message}
+
+
+class InvalidBundle(ValueError):
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{p.file} {p.element or ''}: {p.message}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class TaskMeta:
+    bpmn_id: str
+    name: str
+    process_id: str
+    stage: str
+    role: str
+    form: str
+    clauses: tuple
+    organisation_field: str
+
+
+@dataclass(frozen=True)
+class TimerMeta:
+    bpmn_id: str
+    process_id: str
+    kind: str            # "deadline", "reminder" or "" for a plain timer
+    attached_to: str | None
+
+
+class Bundle:
+    def __init__(self, files, content_hash, specs, forms, tasks, timers, process_names):
+        self.files = files
+        self.content_hash = content_hash
+        self.specs = specs                  # process id -> (spec, subprocess specs)
+        self.forms = forms                  # form file name -> Form
+        self.tasks = tasks                  # (process id, bpmn id) -> TaskMeta
+        self.timers = timers                # (process id, bpmn id) -> TimerMeta
+        self.process_names = process_names  # process id -> name
+
+    def spec_for(self, process_id):
+        try:
+            return self.specs[process_id]
+        except KeyError:
+            raise KeyError(f"no process {process_id!r} in this version") from None
+
+    def task_meta(self, task):
+        return self.tasks.get((task.workflow.spec.name, task.task_spec.bpmn_id))
+
+    def timer_meta(self, task):
+        return self.timers.get((task.workflow.spec.name, task.task_spec.bpmn_id))
+
+
+def content_hash(files: Mapping[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.encode() + b"\0" + files[path] + b"\0")
+    return digest.hexdigest()
+
+
+_CACHE: dict[str, Bundle] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_bundle(files: Mapping[str, bytes]) -> Bundle:
+    """Parse and validate `{"processes/x.bpmn": bytes, "forms/y.json": bytes}`; cached by hash."""
+    key = content_hash(files)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+    bundle = _build(dict(files), key)
+    with _CACHE_LOCK:
+        return _CACHE.setdefault(key, bundle)
+
+
+def _build(files, key):
+    problems = []
+    forms = _parse_forms(files, problems)
+    parser = _parse_diagrams(files, problems)
+    specs, names = _build_specs(parser, problems) if parser else ({}, {})
+    tasks, timers = _index(specs, names, forms, problems)
+    if problems:
+        raise InvalidBundle(problems)
+    return Bundle(files, key, specs, forms, tasks, timers, names)
+
+
+def _parse_forms(files, problems):
+    forms = {}
+    for path, content in files.items():
+        if path.startswith("forms/") and path.endswith(".json"):
+            name = path.removeprefix("forms/")
+            try:
+                forms[name] = parse_form(name, content)
+            except FormError as exc:
+                problems.append(Problem(path, None, str(exc)))
+                continue
+            for source in forms[name].rule_sources():
+                _check(problems, path, None, source, "eval")
+    return forms
+
+
+def _parse_diagrams(files, problems):
+    parser = XunchaParser()
+    paths = sorted(p for p in files if p.endswith(".bpmn"))
+    if not paths:
+        problems.append(Problem("processes/", None, "没有流程图"))
+        return None
+    for path in paths:
+        try:
+            root = read_xml(files[path])
+            parser.validator.validate(root, path)
+            parser.add_bpmn_xml(root, path)
+        except (UnsafeXml, LxmlError) as exc:
+            problems.append(Problem(path, None, f"XML 无效：{exc}"))
+        except ValidationException as exc:
+            problems.append(_from_validation(exc, path))
+    return None if problems else parser
+
+
+def _build_specs(parser, problems):
+    specs, names = {}, {}
+    for process_id in parser.get_process_ids():
+        try:
+            spec = parser.get_spec(process_id)
+            specs[process_id] = (spec, parser.get_subprocess_specs(process_id))
+        except ValidationException as exc:
+            problems.append(_from_validation(exc, exc.file_name or ""))
+            continue
+        names[process_id] = spec.description or process_id
+        for code in spec_code(spec):
+            _check(problems, spec.file, code.element, code.source, code.mode)
+    return specs, names
+
+
+def _index(specs, names, forms, problems):
+    tasks, timers = {}, {}
+    for process_id, (spec, _subs) in specs.items():
+        stage = names[process_id].removeprefix("巡查")
+        for task_spec in spec.task_specs.values():
+            if isinstance(task_spec, UserTask):
+                meta = _user_task_meta(task_spec, process_id, stage, forms, problems, spec.file)
+                if meta:
+                    tasks[(process_id, meta.bpmn_id)] = meta
+            elif _is_timer(task_spec):
+                timers[(process_id, task_spec.bpmn_id)] = _timer_meta(task_spec, process_id)
+    return tasks, timers
+
+
+def _user_task_meta(task_spec, process_id, stage, forms, problems, file):
+    properties = task_spec.extensions.get("properties", {})
+    element = task_spec.bpmn_id
+    role = roles.role_for_lane(task_spec.lane)
+    form = properties.get("formJsonSchemaFilename", "")
+    clauses = tuple(properties.get("clauses", "").split())
+    if role is None:
+        problems.append(Problem(file, element, f"用户任务所在泳道“{task_spec.lane or '无'}”不对应已知角色"))
+    if not form:
+        problems.append(Problem(file, element, "用户任务未指定表单 formJsonSchemaFilename"))
+    elif form not in forms:
+        problems.append(Problem(file, element, f"表单 {form} 不存在"))
+    if not clauses:
+        problems.append(Problem(file, element, "用户任务未标注条款编号 clauses"))
+    return TaskMeta(element, task_spec.bpmn_name or element, process_id, stage, role or "",
+                    form, clauses, properties.get("organisationField", "target"))
+
+
+def _is_timer(task_spec):
+    return isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def _timer_meta(task_spec, process_id):
+    properties = getattr(task_spec, "extensions", {}).get("properties", {})
+    attached = None
+    if isinstance(task_spec, BoundaryEvent):
+        split = task_spec.inputs[0].name               # "<attached id>.BoundaryEventSplit"
+        attached = split.removesuffix(".BoundaryEventSplit")
+    return TimerMeta(task_spec.bpmn_id, process_id, properties.get("deadlineKind", ""), attached)
+
+
+def _check(problems, file, element, source, mode):
+    try:
+        check_source(source, mode)
+    except SandboxViolation as exc:
+        problems.append(Problem(file, element, f"表达式不安全：{exc.message}（{source.strip()[:60]}）"))
+    except SyntaxError as exc:
+        problems.append(Problem(file, element, f"表达式语法错误：{exc.msg}（{source.strip()[:60]}）"))
+
+
+def _from_validation(exc, path):
+    where = f"（第 {exc.line_number} 行）" if getattr(exc, "line_number", "") else ""
+    return Problem(exc.file_name or path, getattr(exc, "id", None) or None, f"{exc}{where}")

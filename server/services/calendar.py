@@ -1,0 +1,60 @@
+"""The working-day calendar: deadline look-ups and loading a year's official schedule."""
+from sqlalchemy import delete, insert, select, update
+
+from ..engine import runtime
+from ..engine.calendar import YearSchedule, parse_day
+from ..store import schema
+from . import access
+from .errors import InvalidInput
+from .state import load_workflow, save_workflow
+
+
+def compute_deadline(uow, start, working_days=None, months=None):
+    try:
+        day = parse_day(start)
+    except ValueError as exc:
+        raise InvalidInput("开始日期无效", {"start": str(exc)}) from exc
+    if (working_days is None) == (months is None):
+        raise InvalidInput("须且只能给出工作日数或月数之一",
+                           {"working_days": "与 months 二选一", "months": "与 working_days 二选一"})
+    try:
+        if working_days is not None:
+            result = uow.calendar.add_working_days(day, int(working_days))
+        else:
+            result = uow.calendar.add_months(day, int(months))
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput("天数或月数无效", {"working_days" if months is None else "months": str(exc)}) from exc
+    return {"due": result.day.isoformat(), "provisional": result.provisional}
+
+
+def load_year_schedule(uow, actor, schedule_dict):
+    """Store a year's official schedule and recompute the provisional deadlines it settles."""
+    access.require_role(actor, "admin")
+    try:
+        schedule = YearSchedule.from_dict(schedule_dict)
+    except ValueError as exc:
+        raise InvalidInput("年度节假日安排无效", {"schedule": str(exc)}) from exc
+    years = schema.calendar_years
+    uow.conn.execute(delete(years).where(years.c.year == schedule.year))
+    uow.conn.execute(insert(years).values(year=schedule.year, schedule=schedule.to_dict(),
+                                          loaded_at=uow.now, loaded_by=actor.username))
+    revision = uow.conn.execute(select(schema.settings.c.calendar_revision)).scalar() or 0
+    uow.conn.execute(update(schema.settings).values(calendar_revision=revision + 1))
+    uow.refresh_calendar(revision + 1)
+    recomputed = _recompute_provisional(uow)
+    uow.audit(actor, "calendar.loaded", year=schedule.year, source=schedule.source,
+              recomputed_instances=recomputed)
+    return recomputed
+
+
+def _recompute_provisional(uow):
+    i, t = schema.instances, schema.human_tasks
+    ids = uow.conn.execute(select(i.c.id).where(i.c.state == "running").where(
+        i.c.id.in_(select(t.c.instance_id).where(t.c.provisional.is_(True), t.c.state == "open")))
+    ).scalars().all()
+    for instance_id in ids:
+        row = uow.conn.execute(select(i).where(i.c.id == instance_id)).first()
+        bundle, workflow = load_workflow(uow, row)
+        runtime.recompute_timers(workflow, provisional_only=True)
+        save_workflow(uow, row, bundle, workflow)
+    return len(ids)

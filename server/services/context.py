@@ -1,0 +1,80 @@
+"""What every service needs: the database, the clock, the calendar, and one transaction."""
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from sqlalchemy import insert, select
+
+from ..engine.calendar import WorkingCalendar, YearSchedule
+from ..engine.environment import XunchaScriptEngine
+from ..store import schema
+from .workflow_cache import WorkflowCache
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user with roles and, for a target liaison, an organisation."""
+    username: str
+    roles: frozenset = frozenset()
+    organisation: str | None = None
+
+    def has(self, *roles):
+        return bool(self.roles.intersection(roles))
+
+
+SYSTEM = Actor("system", frozenset({"system"}))
+
+
+@dataclass
+class Services:
+    """Process-wide state shared by every unit of work (one per app or CLI run)."""
+    engine: object                    # SQLAlchemy engine
+    clock_mode: str = "system"        # "system" or "fake"
+    bundles: dict = field(default_factory=dict)      # version id -> parsed Bundle
+    workflows: object = None                         # WorkflowCache, set in __post_init__
+    _calendar: tuple = field(default=(None, None))   # (revision, WorkingCalendar)
+
+    def __post_init__(self):
+        self.workflows = WorkflowCache()
+
+    def calendar(self, conn, revision):
+        cached_revision, calendar = self._calendar
+        if calendar is None or cached_revision != revision:
+            rows = conn.execute(select(schema.calendar_years.c.schedule)).scalars()
+            calendar = WorkingCalendar(YearSchedule.from_dict(row) for row in rows)
+            self._calendar = (revision, calendar)
+        return calendar
+
+
+class UnitOfWork:
+    """One transaction: a connection, the time it runs at, and a script engine for diagrams."""
+
+    def __init__(self, services, conn):
+        self.services = services
+        self.conn = conn
+        row = conn.execute(select(schema.settings).where(schema.settings.c.id == 1)).first()
+        if services.clock_mode == "fake" and row is not None and row.fake_now is not None:
+            self.now = row.fake_now
+        else:
+            self.now = datetime.now(timezone.utc)
+        self.refresh_calendar(row.calendar_revision if row else 0)
+        self.after_commit = []          # callables run once the transaction has committed
+
+    def refresh_calendar(self, revision):
+        self.calendar = self.services.calendar(self.conn, revision)
+        self.script_engine = XunchaScriptEngine(self.calendar, clock=lambda: self.now)
+
+    def audit(self, actor, action, instance_id=None, task_id=None, **detail):
+        self.conn.execute(insert(schema.audit_events).values(
+            at=self.now, actor=actor.username, action=action, instance_id=instance_id,
+            task_id=task_id, detail=detail))
+
+
+@contextmanager
+def unit_of_work(services):
+    """Commit when the block ends normally, roll back on any exception."""
+    with services.engine.begin() as conn:
+        uow = UnitOfWork(services, conn)
+        yield uow
+    for callback in uow.after_commit:
+        callback()

@@ -1,0 +1,129 @@
+"""Use cases on whole inspections: start, read, suspend, resume, cancel, correct a date."""
+import uuid
+
+from sqlalchemy import func, insert, select
+
+from ..engine import runtime
+from ..engine.serialization import dump_state
+from ..store import schema
+from . import access
+from .errors import Conflict, EngineFailure, InvalidInput
+from .state import get_instance_row, load_workflow, save_workflow, sync_tasks
+from .versions import active_version, bundle_for
+
+MAIN_PROCESS = "safety_inspection"
+STATE_ACTIONS = {"suspended": "instance.suspended", "running": "instance.resumed",
+                 "cancelled": "instance.cancelled"}
+
+
+def resolve_organisation(uow, value):
+    """An organisation given by code or by name (单县 or shanxian) -> its row."""
+    o = schema.organisations
+    row = uow.conn.execute(select(o).where((o.c.code == value) | (o.c.name == value))).first()
+    if row is None:
+        raise InvalidInput("巡查对象不存在", {"target": f"未知的单位：{value}"})
+    return row
+
+
+def start_instance(uow, actor, process_id=MAIN_PROCESS, data=None):
+    access.require_role(actor, "office", "admin")
+    data = dict(data or {})
+    if not data.get("target"):
+        raise InvalidInput("缺少巡查对象", {"target": "此项为必填项"})
+    org = resolve_organisation(uow, data["target"])
+    data.update(target=org.code, target_name=org.name)
+    version = active_version(uow)
+    bundle = bundle_for(uow, version)
+    if process_id not in bundle.specs:
+        raise InvalidInput("流程不存在", {"process": f"未知的流程：{process_id}"})
+    try:
+        workflow = runtime.start(bundle, process_id, data, uow.script_engine)
+    except runtime.EngineError as exc:
+        raise EngineFailure(f"流程启动失败：{exc}") from exc
+    instance_id = str(uuid.uuid4())
+    title = f"{bundle.process_names.get(process_id, process_id)}：{org.name}"
+    uow.conn.execute(insert(schema.instances).values(
+        id=instance_id, process_id=process_id, version_id=version, state="running", title=title,
+        organisation=org.code, workflow_state=dump_state(workflow), revision=1,
+        next_due_at=runtime.next_due_at(bundle, workflow), created_at=uow.now,
+        created_by=actor.username, updated_at=uow.now))
+    row = get_instance_row(uow, instance_id)
+    sync_tasks(uow, row, bundle, workflow, None)
+    uow.audit(actor, "instance.started", instance_id, process=process_id, version=version,
+              data=data)
+    uow.after_commit.append(lambda: uow.services.workflows.put(instance_id, 1, workflow))
+    return instance_id
+
+
+def get_instance(uow, actor, instance_id):
+    """The instance as the actor may see it: state, version, data, open tasks, pending timers."""
+    access.require_instance_visible(uow, actor, instance_id)
+    row = get_instance_row(uow, instance_id)
+    bundle, workflow = load_workflow(uow, row)
+    uow.services.workflows.put(row.id, row.revision, workflow)
+    return {
+        "id": row.id, "process": row.process_id, "version": row.version_id, "state": row.state,
+        "title": row.title, "organisation": row.organisation, "revision": row.revision,
+        "data": runtime.current_data(workflow),
+        "tasks": [t.__dict__ for t in runtime.open_tasks(bundle, workflow)],
+        "timers": [t.__dict__ for t in runtime.pending_timers(bundle, workflow)],
+        "status": runtime.current_data(workflow).get("inspection_status"),
+    }
+
+
+def set_state(uow, actor, instance_id, new_state):
+    """Suspend, resume or cancel; only the office (or an admin) may."""
+    access.require_role(actor, "office", "admin")
+    access.require_instance_visible(uow, actor, instance_id)
+    row = get_instance_row(uow, instance_id)
+    allowed = {"suspended": ("running",), "running": ("suspended",),
+               "cancelled": ("running", "suspended")}
+    if row.state not in allowed[new_state]:
+        raise Conflict(f"巡查当前状态为 {row.state}，不能执行此操作")
+    bundle, workflow = load_workflow(uow, row)
+    if new_state == "cancelled":
+        workflow.cancel()
+    save_workflow(uow, row, bundle, workflow, state=new_state)
+    uow.audit(actor, STATE_ACTIONS[new_state], row.id, previous=row.state)
+
+
+def correct_dates(uow, actor, instance_id, changes):
+    """Correct a date a deadline counts from (e.g. the end of fieldwork); deadlines follow."""
+    access.require_role(actor, "office")
+    access.require_instance_visible(uow, actor, instance_id)
+    row = _running_row(uow, instance_id)
+    bundle, workflow = load_workflow(uow, row)
+    before = runtime.current_data(workflow)
+    unknown = [k for k in changes if k not in before]
+    if unknown:
+        raise InvalidInput("只能更正已有的日期字段", {k: "该字段尚未填写" for k in unknown})
+    old_timers = {t.bpmn_id: t.due_at for t in runtime.pending_timers(bundle, workflow)}
+    runtime.correct_data(workflow, changes)
+    new_timers = {t.bpmn_id: t.due_at for t in runtime.pending_timers(bundle, workflow)}
+    save_workflow(uow, row, bundle, workflow)
+    uow.audit(actor, "instance.data_corrected", row.id,
+              changes={k: [before.get(k), v] for k, v in changes.items()},
+              deadlines={k: [_iso(old_timers.get(k)), _iso(v)] for k, v in new_timers.items()})
+
+
+def _running_row(uow, instance_id):
+    row = get_instance_row(uow, instance_id)
+    if row.state != "running":
+        raise Conflict(f"巡查当前状态为 {row.state}，不能办理")
+    return row
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+def list_instances(uow, actor, limit=50, offset=0):
+    i = schema.instances
+    where = access.instance_filter(actor)
+    total = uow.conn.execute(select(func.count()).select_from(i).where(where)).scalar()
+    rows = uow.conn.execute(select(i.c.id, i.c.process_id, i.c.version_id, i.c.state, i.c.title,
+                                   i.c.organisation, i.c.created_at)
+                            .where(where).order_by(i.c.created_at.desc())
+                            .limit(limit).offset(offset))
+    return total, [dict(r._mapping) for r in rows]
+

@@ -1,0 +1,128 @@
+"""Use cases on human tasks: the inbox, reading a task, claiming, completing, reassigning."""
+from sqlalchemy import and_, func, select, update
+
+from ..engine import runtime
+from ..store import schema
+from . import access
+from .errors import Conflict, EngineFailure, InvalidInput, NotFound
+from .state import get_instance_row, load_workflow, save_workflow, sync_members
+
+T = schema.human_tasks
+INBOX_COLUMNS = (T.c.id, T.c.instance_id, T.c.name, T.c.stage, T.c.role, T.c.organisation,
+                 T.c.process_id, T.c.due_at, T.c.provisional, T.c.overdue, T.c.claimed_by,
+                 T.c.clauses, T.c.state, T.c.form, T.c.created_at)
+
+
+def task_dict(row):
+    task = dict(row._mapping)
+    task["clauses"] = task["clauses"].split() if task.get("clauses") else []
+    return task
+
+
+def list_tasks(uow, actor, state="open", process=None, overdue=None, stage=None,
+               limit=50, offset=0):
+    """The actor's inbox: tasks of the actor's roles and scope, sorted by due date."""
+    where = [access.task_filter(actor), T.c.state == state]
+    if process:
+        where.append(T.c.process_id == process)
+    if overdue is not None:
+        where.append(T.c.overdue.is_(bool(overdue)))
+    if stage:
+        where.append(T.c.stage == stage)
+    condition = and_(*where)
+    total = uow.conn.execute(select(func.count()).select_from(T).where(condition)).scalar()
+    rows = uow.conn.execute(select(*INBOX_COLUMNS).where(condition)
+                            .order_by(T.c.due_at.is_(None), T.c.due_at, T.c.created_at)
+                            .limit(limit).offset(offset))
+    return total, [task_dict(r) for r in rows]
+
+
+def _task_row(uow, task_id):
+    row = uow.conn.execute(select(T).where(T.c.id == str(task_id))).first()
+    if row is None:
+        raise NotFound(f"任务 {task_id} 不存在")
+    return row
+
+
+def get_task(uow, actor, task_id):
+    """The task with its form and the data it starts from."""
+    row = _task_row(uow, task_id)
+    access.require_task_workable(uow, actor, row)
+    instance = get_instance_row(uow, row.instance_id)
+    bundle, workflow = load_workflow(uow, instance)
+    uow.services.workflows.put(instance.id, instance.revision, workflow)
+    form = bundle.forms[row.form]
+    task = task_dict(row)
+    task.update(form=form.schema, ui=form.ui, form_title=form.title,
+                data=runtime.current_data(workflow) if row.state == "open" else {})
+    return task
+
+
+def claim_task(uow, actor, task_id):
+    row = _open_task(uow, actor, task_id)
+    if row.claimed_by and row.claimed_by != actor.username:
+        raise Conflict(f"任务已由 {row.claimed_by} 认领")
+    _set_claim(uow, row, actor.username)
+    uow.audit(actor, "task.claimed", row.instance_id, row.id)
+
+
+def unclaim_task(uow, actor, task_id):
+    row = _open_task(uow, actor, task_id)
+    if row.claimed_by != actor.username and not actor.has("office"):
+        raise Conflict("只能退回自己认领的任务")
+    _set_claim(uow, row, None)
+    uow.audit(actor, "task.unclaimed", row.instance_id, row.id, previous=row.claimed_by)
+
+
+def reassign_task(uow, actor, task_id, username):
+    access.require_role(actor, "office")
+    row = _open_task(uow, actor, task_id, check_workable=False)
+    access.require_instance_visible(uow, actor, row.instance_id)
+    user = uow.conn.execute(select(schema.users.c.id).where(
+        schema.users.c.username == username)).first()
+    if user is None:
+        raise InvalidInput("用户不存在", {"user": f"未知用户：{username}"})
+    _set_claim(uow, row, username)
+    uow.audit(actor, "task.reassigned", row.instance_id, row.id, to=username,
+              previous=row.claimed_by)
+
+
+def _set_claim(uow, row, username):
+    uow.conn.execute(update(T).where(T.c.id == row.id).values(claimed_by=username))
+
+
+def _open_task(uow, actor, task_id, check_workable=True):
+    row = _task_row(uow, task_id)
+    if check_workable:
+        access.require_task_workable(uow, actor, row)
+    if row.state != "open":
+        raise Conflict("任务已办结")
+    return row
+
+
+def complete_task(uow, actor, task_id, data, expected_revision=None):
+    """Validate the form, run the task and what follows, save: all or nothing."""
+    if not isinstance(data, dict):
+        raise InvalidInput("表单数据须为对象", {"data": "须为 JSON 对象"})
+    row = _open_task(uow, actor, task_id)
+    if row.claimed_by and row.claimed_by != actor.username:
+        raise Conflict(f"任务已由 {row.claimed_by} 认领")
+    instance = get_instance_row(uow, row.instance_id)
+    if instance.state != "running":
+        raise Conflict(f"巡查当前状态为 {instance.state}，不能办理")
+    if expected_revision is not None and expected_revision != instance.revision:
+        raise Conflict("该巡查已被他人更新，请刷新后重试")
+    bundle, workflow = load_workflow(uow, instance)
+    try:
+        runtime.complete(bundle, workflow, row.id, data)
+    except runtime.InvalidTaskData as exc:
+        raise InvalidInput("表单数据有误", exc.fields) from exc
+    except runtime.TaskNotOpen as exc:
+        raise Conflict("任务已办结") from exc
+    except runtime.EngineError as exc:
+        raise EngineFailure(f"流程运行出错：{exc}") from exc
+    save_workflow(uow, instance, bundle, workflow, completed=(row.id, actor.username))
+    if "members" in data:
+        sync_members(uow, instance.id, data)
+    uow.audit(actor, "task.completed", instance.id, row.id, task=row.name, data=data,
+              overdue=row.overdue)

@@ -1,0 +1,34 @@
+"""The timer worker: sleep until the earliest due timer, fire what is due, repeat.
+
+It reads only MIN(next_due_at) over an index while waiting, never the instances themselves. Other
+processes (a completed task, a moved fake clock) can make something due sooner, so the wait is
+capped at `poll_seconds` before the earliest due time is read again.
+"""
+import logging
+import threading
+from datetime import datetime, timezone
+
+from .context import unit_of_work
+from .timers import earliest_due_at, fire_due_timers
+
+log = logging.getLogger("xuncha.worker")
+
+
+def seconds_until_due(services, poll_seconds):
+    with unit_of_work(services) as uow:
+        due = earliest_due_at(uow)
+        now = uow.now
+    if due is None:
+        return poll_seconds
+    return max(0.0, min(poll_seconds, (due - now).total_seconds()))
+
+
+def run_worker(services, stop: threading.Event | None = None, poll_seconds=1.0):
+    stop = stop or threading.Event()
+    log.info("timer worker started")
+    while not stop.is_set():
+        fired = fire_due_timers(services)
+        if fired:
+            log.info("fired %d timer(s) at %s", fired, datetime.now(timezone.utc).isoformat())
+        stop.wait(seconds_until_due(services, poll_seconds))
+    log.info("timer worker stopped")

@@ -1,0 +1,162 @@
+"""Tables (SQLAlchemy Core). Migrations in `migrations/` create exactly these."""
+from datetime import timezone
+
+from sqlalchemy import (
+    JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
+    Table, Text, TypeDecorator, UniqueConstraint,
+)
+
+
+class UtcDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (which keeps no zone) as on PostgreSQL."""
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+metadata = MetaData()
+
+organisations = Table(
+    "organisations", metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),          # county, department, external
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(256), nullable=False),
+    Column("organisation", String(40), ForeignKey("organisations.code")),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("api_token_hash", String(128), unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+user_roles = Table(
+    "user_roles", metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("role", String(40), primary_key=True),
+)
+
+process_versions = Table(
+    "process_versions", metadata,
+    Column("id", Integer, primary_key=True),              # the version number
+    Column("content_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("active", Boolean, nullable=False, default=False),
+)
+
+version_files = Table(
+    "version_files", metadata,
+    Column("version_id", Integer, ForeignKey("process_versions.id"), primary_key=True),
+    Column("path", String(200), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+)
+
+instances = Table(
+    "instances", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("process_id", String(100), nullable=False),
+    Column("version_id", Integer, ForeignKey("process_versions.id"), nullable=False),
+    Column("state", String(20), nullable=False),          # running completed cancelled suspended
+    Column("title", String(200), nullable=False),
+    Column("organisation", String(40)),                   # the inspected organisation
+    Column("workflow_state", Text, nullable=False),
+    Column("revision", Integer, nullable=False),          # optimistic lock
+    Column("next_due_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index("ix_instances_next_due_at", "next_due_at"),
+    Index("ix_instances_organisation", "organisation"),
+)
+
+instance_members = Table(
+    "instance_members", metadata,
+    Column("instance_id", String(36), ForeignKey("instances.id"), primary_key=True),
+    Column("username", String(80), primary_key=True),
+    Index("ix_instance_members_username", "username"),
+)
+
+human_tasks = Table(
+    "human_tasks", metadata,
+    Column("id", String(36), primary_key=True),           # the engine's task id
+    Column("instance_id", String(36), ForeignKey("instances.id"), nullable=False),
+    Column("bpmn_id", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("process_id", String(100), nullable=False),
+    Column("stage", String(40), nullable=False),
+    Column("role", String(40), nullable=False),
+    Column("organisation", String(40)),
+    Column("form", String(100), nullable=False),
+    Column("clauses", String(200), nullable=False),
+    Column("state", String(20), nullable=False),          # open completed cancelled
+    Column("due_at", UtcDateTime()),
+    Column("provisional", Boolean, nullable=False, default=False),
+    Column("overdue", Boolean, nullable=False, default=False),
+    Column("claimed_by", String(80)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("completed_at", UtcDateTime()),
+    Column("completed_by", String(80)),
+    Index("ix_human_tasks_inbox", "state", "role", "organisation", "due_at"),
+    Index("ix_human_tasks_instance", "instance_id", "state"),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(80), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("instance_id", String(36)),
+    Column("task_id", String(36)),
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_events_instance", "instance_id", "id"),
+)
+
+notifications = Table(
+    "notifications", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("kind", String(20), nullable=False),           # reminder overdue
+    Column("instance_id", String(36), ForeignKey("instances.id"), nullable=False),
+    Column("task_id", String(36)),
+    Column("role", String(40), nullable=False),
+    Column("organisation", String(40)),
+    Column("message", Text, nullable=False),
+    Index("ix_notifications_role", "role", "organisation", "id"),
+)
+
+calendar_years = Table(
+    "calendar_years", metadata,
+    Column("year", Integer, primary_key=True),
+    Column("schedule", JSON, nullable=False),
+    Column("loaded_at", UtcDateTime(), nullable=False),
+    Column("loaded_by", String(80), nullable=False),
+)
+
+# One row shared by every process: the fake clock and the calendar's revision.
+settings = Table(
+    "settings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("fake_now", UtcDateTime()),
+    Column("calendar_revision", Integer, nullable=False, default=0),
+    UniqueConstraint("id"),
+)
