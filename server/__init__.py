@@ -26,7 +26,8 @@ def create_app(test_config=None):
     from .services.context import Services
     from .store.db import make_engine
     app.extensions["xuncha"] = Services(make_engine(app.config["DATABASE_URL"]),
-                                        clock_mode=app.config["CLOCK"])
+                                        clock_mode=app.config["CLOCK"],
+                                        password_method=app.config["PASSWORD_METHOD"])
 
     from . import cli
     from .web import init_app as init_web

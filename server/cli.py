@@ -2,6 +2,7 @@
 import functools
 import json
 import sys
+import threading
 from datetime import datetime
 
 import click
@@ -60,6 +61,23 @@ def demo_command():
 def worker_command(poll_seconds):
     """Run the timer worker until interrupted."""
     run_worker(services(), poll_seconds=poll_seconds or current_app.config["WORKER_POLL_SECONDS"])
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve_command(host, port):
+    """Serve the web app with the timer worker running in the same process."""
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, daemon=True, name="timer-worker", kwargs={
+        "services": services(), "stop": stop,
+        "poll_seconds": current_app.config["WORKER_POLL_SECONDS"]})
+    worker.start()
+    try:
+        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        stop.set()
+        worker.join(timeout=5)
 
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -150,6 +168,6 @@ def clock_set(when, user):
 
 
 def init_app(app):
-    for command in (init_command, demo_command, worker_command, users_cli, instances_cli,
-                    tasks_cli, clock_cli):
+    for command in (init_command, demo_command, worker_command, serve_command, users_cli,
+                    instances_cli, tasks_cli, clock_cli):
         app.cli.add_command(command)

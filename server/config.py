@@ -8,6 +8,8 @@ DEFAULTS = {
     "CLOCK": "system",
     # Where `init` reads the procedure to deploy as the first version.
     "SOURCE_ROOT": None,
+    # werkzeug password hash method (scrypt is slow on purpose; tests pick a cheap one).
+    "PASSWORD_METHOD": "scrypt",
     # Seconds the timer worker waits at most before re-reading the earliest due time.
     "WORKER_POLL_SECONDS": 1.0,
 }

@@ -1,6 +1,8 @@
 """Shared fixtures: a fresh database per test (SQLite file, or PostgreSQL when DATABASE_URL is
 set), the app built on it, and a `desk` helper that acts as named users through the services."""
 import os
+import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -44,11 +46,34 @@ def database_url(tmp_path):
 
 
 def build_app(database_url, source_root, tmp_path, clock_mode="fake"):
+    database_url = _from_template(database_url, source_root)
     app = create_app({"DATABASE_URL": database_url, "CLOCK": clock_mode, "SECRET_KEY": "test",
-                      "SOURCE_ROOT": source_root, "TESTING": True})
+                      "SOURCE_ROOT": source_root, "TESTING": True,
+                      "PASSWORD_METHOD": "pbkdf2:sha256:1000"})
     app.instance_path = str(tmp_path / "instance")
     init_database(app.extensions["xuncha"], source_root, fake_start=CLOCK_START)
     return app
+
+
+_TEMPLATES = {}
+
+
+def _from_template(database_url, source_root):
+    """SQLite: copy a database migrated once per session instead of migrating per test."""
+    if not database_url.startswith("sqlite:///"):
+        return database_url
+    target = Path(database_url.removeprefix("sqlite:///"))
+    if source_root not in _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix="xuncha-template-"))
+        template = folder / "template.sqlite"
+        services = create_app({"DATABASE_URL": f"sqlite:///{template}", "CLOCK": "fake",
+                               "SECRET_KEY": "t", "SOURCE_ROOT": source_root}
+                              ).extensions["xuncha"]
+        init_database(services, source_root, fake_start=CLOCK_START)
+        services.engine.dispose()      # closing the last connection checkpoints the WAL
+        _TEMPLATES[source_root] = template
+    shutil.copyfile(_TEMPLATES[source_root], target)
+    return database_url
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """What every service needs: the database, the clock, the calendar, and one transaction."""
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,6 +31,7 @@ class Services:
     """Process-wide state shared by every unit of work (one per app or CLI run)."""
     engine: object                    # SQLAlchemy engine
     clock_mode: str = "system"        # "system" or "fake"
+    password_method: str = "scrypt"   # werkzeug hash method; tests use a cheaper one
     bundles: dict = field(default_factory=dict)      # version id -> parsed Bundle
     workflows: object = None                         # WorkflowCache, set in __post_init__
     _calendar: tuple = field(default=(None, None))   # (revision, WorkingCalendar)
@@ -70,11 +72,24 @@ class UnitOfWork:
             task_id=task_id, detail=detail))
 
 
+_current = threading.local()
+
+
 @contextmanager
 def unit_of_work(services):
-    """Commit when the block ends normally, roll back on any exception."""
-    with services.engine.begin() as conn:
-        uow = UnitOfWork(services, conn)
-        yield uow
+    """Commit when the block ends normally, roll back on any exception.
+
+    Units of work do not nest: a second one in the same thread would wait for the write lock
+    the first holds (on SQLite) until it times out, so it is refused at once instead.
+    """
+    if getattr(_current, "active", False):
+        raise RuntimeError("a unit of work is already open in this thread; finish it first")
+    _current.active = True
+    try:
+        with services.engine.begin() as conn:
+            uow = UnitOfWork(services, conn)
+            yield uow
+    finally:
+        _current.active = False
     for callback in uow.after_commit:
         callback()

@@ -33,7 +33,7 @@ def create_user(uow, username, password, roles, organisation=None, display_name=
         raise Conflict(f"用户名 {username} 已存在", {"username": "用户名已存在"})
     user_id = uow.conn.execute(insert(U).values(
         username=username, display_name=display_name or username,
-        password_hash=generate_password_hash(password), organisation=organisation, active=True,
+        password_hash=generate_password_hash(password, uow.services.password_method), organisation=organisation, active=True,
         created_at=uow.now).returning(U.c.id)).scalar_one()
     uow.conn.execute(insert(R), [{"user_id": user_id, "role": r} for r in sorted(set(roles))])
     return user_id

@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, render_template
 from ..services import versions
 from ..services.context import unit_of_work
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 @bp.get("/")

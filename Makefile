@@ -1,0 +1,30 @@
+# make run: install, create the SQLite database with demo users and data, serve on :5000.
+# make test: install and run every test.
+VENV := .venv
+PYTHON ?= python3
+FLASK := $(VENV)/bin/flask --app server
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	XUNCHA_CLOCK=fake $(FLASK) init
+	XUNCHA_CLOCK=fake $(FLASK) demo
+	XUNCHA_CLOCK=fake $(FLASK) serve --host 127.0.0.1 --port 5000
+
+test: install
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(VENV)/bin/python bench/engine_overhead.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
