@@ -29,7 +29,7 @@ def problems(files):
 def test_the_fixture_loads_and_is_cached_by_content():
     first, second = load_bundle(MINI), load_bundle(dict(MINI))
     assert first is second
-    assert first.process_names == {"mini": "巡查报告"}
+    assert first.process_names["mini"] == "巡查报告"
     meta = first.tasks[("mini", "write")]
     assert (meta.name, meta.role, meta.form, meta.clauses, meta.stage) == (
         "提交巡查工作报告", "team_leader", "report.json", ("R3.3.4",), "报告")
