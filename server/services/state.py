@@ -45,7 +45,8 @@ def save_workflow(uow, row, bundle, workflow, *, state=None, completed=None):
         next_due_at=next_due, updated_at=uow.now))
     if result.rowcount != 1:
         raise Conflict("该巡查已被他人更新，请刷新后重试")
-    sync_tasks(uow, row, bundle, workflow, completed, running=state == "running")
+    # A suspended instance keeps its open tasks (they cannot be completed) but its timers wait.
+    sync_tasks(uow, row, bundle, workflow, completed, running=state in ("running", "suspended"))
     uow.after_commit.append(lambda: uow.services.workflows.put(row.id, new_revision, workflow))
     return new_revision
 
