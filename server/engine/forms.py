@@ -53,8 +53,13 @@ class Form:
                 if rule.get(key):
                     yield rule[key]
 
-    def validate(self, data, evaluate):
-        """Field errors as {"path/like/this": message}; `evaluate(expr, names)` runs a rule."""
+    def read_only_fields(self):
+        return {key for key, spec in self.schema.get("properties", {}).items()
+                if spec.get("readOnly")}
+
+    def validate(self, data, evaluate, known=None):
+        """Field errors as {"path/like/this": message}; `evaluate(expr, names)` runs a rule over
+        the submitted `data` and the process's `known` read-only values."""
         errors = {}
         for error in self.validator.iter_errors(data):
             path = "/".join(str(p) for p in error.absolute_path)
@@ -64,7 +69,7 @@ class Form:
             errors.setdefault(path, _MESSAGES.get(error.validator, error.message))
         if errors:
             return errors
-        names = {key: None for key in self.schema.get("properties", {})} | data
+        names = {key: None for key in self.schema.get("properties", {})} | (known or {}) | data
         for rule in self.rules:
             if rule.get("when") and not evaluate(rule["when"], names):
                 continue

@@ -77,8 +77,12 @@ def complete(bundle, workflow, task_id, data):
     task = open_user_task(workflow, task_id)
     meta = bundle.task_meta(task)
     form = bundle.forms[meta.form]
-    submitted = form.defaults() | data
-    errors = form.validate(submitted, lambda expr, names: _evaluate(workflow, expr, names))
+    # Read-only fields belong to the process (e.g. a roster size a script computed): a client
+    # cannot overwrite them, and rules read the process's value.
+    read_only = form.read_only_fields()
+    submitted = {k: v for k, v in (form.defaults() | data).items() if k not in read_only}
+    known = {k: task.data.get(k) for k in read_only}
+    errors = form.validate(submitted, lambda expr, names: _evaluate(workflow, expr, names), known)
     if errors:
         raise InvalidTaskData(errors)
     task.data.update(submitted)
