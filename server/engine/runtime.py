@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 OPEN = TaskState.READY
@@ -92,6 +93,19 @@ def complete(bundle, workflow, task_id, data):
         raise EngineError(str(exc)) from exc
     _advance(workflow)
     return task
+
+
+class NotWaiting(LookupError):
+    """The instance is not waiting for that message now (e.g. the hotline has closed)."""
+
+
+def deliver_message(workflow, name, payload):
+    """Hand a message (e.g. a public report) to the instance; NotWaiting if nothing catches it."""
+    try:
+        workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
+    except WorkflowException as exc:
+        raise NotWaiting(name) from exc
+    _advance(workflow)
 
 
 def tick(bundle, workflow):

@@ -127,3 +127,33 @@ def list_instances(uow, actor, limit=50, offset=0):
                             .limit(limit).offset(offset))
     return total, [dict(r._mapping) for r in rows]
 
+
+
+REPORT_CHANNELS = ("phone", "mail", "letter", "visit", "online")
+
+
+def receive_public_report(uow, actor, instance_id, report):
+    """A report from the public (hotline, mailbox, letter, the public page) while on site.
+
+    The team leader gets it to triage (R3.3.2); the reporter's identity travels only in the
+    instance data, where forms restrict who may read it.
+    """
+    errors = {}
+    if not str(report.get("report_content") or "").strip():
+        errors["report_content"] = "请填写举报内容"
+    if report.get("report_channel") not in REPORT_CHANNELS:
+        errors["report_channel"] = "举报渠道不正确"
+    if errors:
+        raise InvalidInput("举报信息有误", errors)
+    row = _running_row(uow, instance_id)
+    bundle, workflow = load_workflow(uow, row)
+    payload = {key: report.get(key) for key in (
+        "report_channel", "report_anonymous", "reporter_name", "reporter_contact",
+        "report_subject", "report_content")}
+    payload["report_received_at"] = uow.now.isoformat()
+    try:
+        runtime.deliver_message(workflow, "public_report", payload)
+    except runtime.NotWaiting as exc:
+        raise Conflict("该巡查当前不受理举报（现场巡查尚未开始或已结束）") from exc
+    save_workflow(uow, row, bundle, workflow)
+    uow.audit(actor, "instance.public_report", row.id, channel=payload["report_channel"])
