@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from .engine.calendar import last_day
 from .services import clock, instances, tasks, users
 from .services.context import unit_of_work
 from .services.errors import ServiceError
@@ -128,7 +129,7 @@ def tasks_list(user, as_json):
         click.echo(json.dumps(rows, default=str, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        due = row["due_at"].isoformat() if row["due_at"] else "-"
+        due = last_day(row["due_at"]).isoformat() if row["due_at"] else "-"
         flags = ("逾期 " if row["overdue"] else "") + ("暂定" if row["provisional"] else "")
         click.echo(f"{row['id']}  {row['stage']}  {row['name']}  期限 {due} {flags}")
     click.echo(f"共 {total} 项")

@@ -58,6 +58,11 @@ def deadline_instant(day: date) -> datetime:
     return datetime.combine(parse_day(day) + _ONE_DAY, time(0), tzinfo=BEIJING)
 
 
+def last_day(instant: datetime) -> date:
+    """The last day a deadline instant closes (the inverse of ``deadline_instant``)."""
+    return (instant.astimezone(BEIJING) - timedelta(microseconds=1)).date()
+
+
 def _schedule_error(message_zh: str, message_en: str) -> ValueError:
     return ValueError(f"年度节假日安排无效：{message_zh} / invalid year schedule: {message_en}")
 

@@ -92,6 +92,11 @@ class Walk:
     def complete(self, name, role=None, org=None, pick=None, **fields):
         return self.submit(self.task(name, role, org, pick), **fields)
 
+    def complete_each(self, *names):
+        """Complete the named tasks in turn, each with its sample data."""
+        for name in names:
+            self.complete(name)
+
     def at(self, iso):
         """Move the clock and fire what is due; the timers that fired, as (bpmn id, kind)."""
         self.clock.set(iso)
@@ -111,18 +116,23 @@ class Walk:
 # ---- the plain path of each stage
 def prepare(w):
     assert w.stages() == {"准备"}
-    for name in ("制定巡查工作方案", "拟定巡查组名单", "审批巡查组名单", "发送巡查告知书"):
-        w.complete(name)
+    w.complete_each("制定巡查工作方案", "拟定巡查组名单", "审批巡查组名单", "发送巡查告知书")
     assert w.names() == ["签收巡查告知书", "组织集中培训"]
     assert w.task("签收巡查告知书").role == "target"
     assert w.task("签收巡查告知书").organisation == "shanxian"
-    w.complete("组织集中培训")
-    w.complete("签收巡查告知书")
+    w.complete_each("组织集中培训", "签收巡查告知书")
 
 
 def enter(w):
     assert w.stages() == {"进驻"}
     w.complete("发布巡查公告")
+
+
+def to_fieldwork(bundle):
+    w = Walk(bundle)
+    prepare(w)
+    enter(w)
+    return w
 
 
 def implement(w, findings=(), clues=(), obstruction=False, **record):
@@ -133,20 +143,16 @@ def implement(w, findings=(), clues=(), obstruction=False, **record):
 
 def report(w):
     assert w.stages() == {"报告"}
-    for name in ("提交巡查工作报告", "汇总巡查报告", "审阅巡查报告"):
-        w.complete(name)
+    w.complete_each("提交巡查工作报告", "汇总巡查报告", "审阅巡查报告")
 
 
 def feedback(w):
     assert w.stages() == {"反馈"}
-    for name in ("印发反馈意见书", "签收反馈意见书", "报送整改情况", "审核整改情况"):
-        w.complete(name)
+    w.complete_each("印发反馈意见书", "签收反馈意见书", "报送整改情况", "审核整改情况")
 
 
 def disclose(w):
     assert w.stages() == {"公开"}
-    w.complete("起草巡查结果")
-    w.complete("审定巡查结果")
+    w.complete_each("起草巡查结果", "审定巡查结果")
     assert w.names() == ["公布巡查结果", "通报市委组织部"]
-    for name in ("通报市委组织部", "公布巡查结果", "签收巡查结果通报", "归档巡查资料"):
-        w.complete(name)
+    w.complete_each("通报市委组织部", "公布巡查结果", "签收巡查结果通报", "归档巡查资料")
