@@ -8,6 +8,7 @@ from datetime import datetime
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from werkzeug.serving import run_simple
 
 from .engine.calendar import last_day
 from .services import clock, instances, tasks, users
@@ -75,7 +76,7 @@ def serve_command(host, port):
         "poll_seconds": current_app.config["WORKER_POLL_SECONDS"]})
     worker.start()
     try:
-        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+        run_simple(host, port, current_app._get_current_object(), threaded=True)
     finally:
         stop.set()
         worker.join(timeout=5)

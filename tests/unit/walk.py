@@ -41,8 +41,36 @@ class Clock:
         self.now = datetime.fromisoformat(iso)
 
 
+def at(iso):
+    return datetime.fromisoformat(iso)
+
+
 def make_engine(clock):
     return XunchaScriptEngine(WorkingCalendar(), clock=lambda: clock.now)
+
+
+_RULES_ENGINE = make_engine(Clock())
+
+
+def evaluate(expression, names):
+    """An expression in the restricted language, with the functions diagrams and rules see."""
+    return _RULES_ENGINE.environment.evaluate(expression, dict(names))
+
+
+def form_errors(form, fields):
+    """Validate as `runtime.complete` does: defaults first, read-only fields being the process's
+    values (here: the ones given), never the submission's."""
+    read_only = form.read_only_fields()
+    data = form.defaults() | fields
+    return form.validate({k: v for k, v in data.items() if k not in read_only}, evaluate,
+                         {k: data.get(k) for k in read_only})
+
+
+def payload(n, **extra):
+    """The n-th public report arriving on the hotline."""
+    return {"report_channel": "phone", "report_received_at": f"2025-09-1{n}T10:00:00+08:00",
+            "report_anonymous": False, "reporter_name": f"举报人{n}", "reporter_contact": f"1380000000{n}",
+            "report_subject": "某化工企业", "report_content": f"第{n}件举报：违规储存危险化学品"} | extra
 
 
 class Walk:
@@ -141,6 +169,12 @@ def implement(w, findings=(), clues=(), obstruction=False, **record):
     w.complete("审核巡查记录", fieldwork_done=True, fieldwork_end="2025-09-26")
 
 
+def to_report(bundle):
+    w = to_fieldwork(bundle)
+    implement(w)
+    return w
+
+
 def report(w):
     assert w.stages() == {"报告"}
     w.complete_each("提交巡查工作报告", "汇总巡查报告", "审阅巡查报告")
@@ -156,3 +190,13 @@ def disclose(w):
     w.complete_each("起草巡查结果", "审定巡查结果")
     assert w.names() == ["公布巡查结果", "通报市委组织部"]
     w.complete_each("通报市委组织部", "公布巡查结果", "签收巡查结果通报", "归档巡查资料")
+
+
+def to_rectification(bundle):
+    w = to_report(bundle)
+    report(w)
+    w.complete("印发反馈意见书")
+    w.complete("签收反馈意见书", feedback_received_date="2025-12-31")
+    assert w.names() == ["报送整改情况"]
+    assert w.data()["inspection_status"] == "整改中"
+    return w
