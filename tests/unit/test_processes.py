@@ -689,20 +689,24 @@ def test_disclosure_return_then_publish_notify_and_archive(bundle):
 
 
 # ============================================================================== engine facts we rely on
-MESSAGE_CASE = """<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d" targetNamespace="t">
-  <bpmn:message id="m" name="public_report"/>
+MESSAGE_CASE = """<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d"
+    targetNamespace="t"><bpmn:message id="m" name="public_report"/>
   <bpmn:process id="stage" isExecutable="true">
     <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/>
-    <bpmn:userTask id="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/><bpmn:endEvent id="e"/>
+    <bpmn:userTask id="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
+    <bpmn:endEvent id="e"/>
     <bpmn:subProcess id="esp" triggeredByEvent="true">
-      <bpmn:startEvent id="es" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>
+      <bpmn:startEvent id="es" isInterrupting="false">
+        <bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>
       <bpmn:sequenceFlow id="g1" sourceRef="es" targetRef="triage"/>
-      <bpmn:userTask id="triage"/><bpmn:sequenceFlow id="g2" sourceRef="triage" targetRef="ee"/><bpmn:endEvent id="ee"/>
+      <bpmn:userTask id="triage"/><bpmn:sequenceFlow id="g2" sourceRef="triage" targetRef="ee"/>
+      <bpmn:endEvent id="ee"/>
     </bpmn:subProcess></bpmn:process>
   <bpmn:process id="main" isExecutable="true">
     <bpmn:startEvent id="ms"/><bpmn:sequenceFlow id="h1" sourceRef="ms" targetRef="call"/>
-    <bpmn:callActivity id="call" calledElement="stage"/><bpmn:sequenceFlow id="h2" sourceRef="call" targetRef="me"/>
-    <bpmn:endEvent id="me"/></bpmn:process></bpmn:definitions>"""
+    <bpmn:callActivity id="call" calledElement="stage"/>
+    <bpmn:sequenceFlow id="h2" sourceRef="call" targetRef="me"/><bpmn:endEvent id="me"/>
+  </bpmn:process></bpmn:definitions>"""
 
 
 def ready_after_a_message(process_id):

@@ -2,7 +2,8 @@
 
 `runtime.start`/`complete`/`tick` on a bundle from `load_bundle`, a script engine whose clock is a
 plain mutable object (no patching of library modules), and JSON round trips with the server's
-spec-free serializer. The stage helpers at the end walk the plain path of each stage.
+spec-free serializer. Also: form validation as `runtime.complete` does it (for rule tables), and
+at the end the plain path of each stage and shortcuts to the points where scenarios branch.
 """
 from copy import deepcopy
 from datetime import datetime
