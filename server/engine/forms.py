@@ -1,4 +1,5 @@
 """Human task forms: JSON Schema plus UI hints plus rules, validated with field-level errors."""
+import copy
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,8 +44,9 @@ class Form:
         return {key: spec.get("title", key) for key, spec in self.schema.get("properties", {}).items()}
 
     def defaults(self):
-        return {key: spec["default"] for key, spec in self.schema.get("properties", {}).items()
-                if "default" in spec}
+        """Fresh copies: the schema is shared by every instance of a version."""
+        return {key: copy.deepcopy(spec["default"])
+                for key, spec in self.schema.get("properties", {}).items() if "default" in spec}
 
     def rule_sources(self):
         """Every rule expression, for the sandbox check at load time."""

@@ -6,7 +6,7 @@ from ..engine.calendar import YearSchedule, parse_day
 from ..store import schema
 from . import access
 from .errors import InvalidInput
-from .state import load_workflow, save_workflow
+from .state import get_instance_row, load, save
 
 
 def compute_deadline(uow, start, working_days=None, months=None):
@@ -53,8 +53,7 @@ def _recompute_provisional(uow):
         i.c.id.in_(select(t.c.instance_id).where(t.c.provisional.is_(True), t.c.state == "open")))
     ).scalars().all()
     for instance_id in ids:
-        row = uow.conn.execute(select(i).where(i.c.id == instance_id)).first()
-        bundle, workflow = load_workflow(uow, row)
-        runtime.recompute_timers(workflow, provisional_only=True)
-        save_workflow(uow, row, bundle, workflow)
+        loaded = load(uow, get_instance_row(uow, instance_id))
+        runtime.recompute_timers(loaded.workflow, provisional_only=True)
+        save(uow, loaded)
     return len(ids)

@@ -4,11 +4,12 @@ import uuid
 from sqlalchemy import func, insert, select
 
 from ..engine import runtime
+from ..engine.projection import current_data, project
 from ..engine.serialization import dump_state
 from ..store import schema
 from . import access
 from .errors import Conflict, EngineFailure, InvalidInput
-from .state import get_instance_row, load_workflow, save_workflow, sync_tasks
+from .state import EMPTY, get_instance_row, keep, load, save, sync_tasks
 from .versions import active_version, bundle_for
 
 MAIN_PROCESS = "safety_inspection"
@@ -41,33 +42,33 @@ def start_instance(uow, actor, process_id=MAIN_PROCESS, data=None):
     except runtime.EngineError as exc:
         raise EngineFailure(f"流程启动失败：{exc}") from exc
     instance_id = str(uuid.uuid4())
+    projection = project(bundle, workflow)
     title = f"{bundle.process_names.get(process_id, process_id)}：{org.name}"
     uow.conn.execute(insert(schema.instances).values(
         id=instance_id, process_id=process_id, version_id=version, state="running", title=title,
         organisation=org.code, workflow_state=dump_state(workflow), revision=1,
-        next_due_at=runtime.next_due_at(bundle, workflow), created_at=uow.now,
+        next_due_at=projection.next_due_at, created_at=uow.now,
         created_by=actor.username, updated_at=uow.now))
-    row = get_instance_row(uow, instance_id)
-    sync_tasks(uow, row, bundle, workflow, None)
+    sync_tasks(uow, get_instance_row(uow, instance_id), EMPTY, projection)
     uow.audit(actor, "instance.started", instance_id, process=process_id, version=version,
               data=data)
-    uow.after_commit.append(lambda: uow.services.workflows.put(instance_id, 1, workflow))
+    uow.after_commit.append(
+        lambda: uow.services.workflows.put(instance_id, 1, (workflow, projection)))
     return instance_id
 
 
 def get_instance(uow, actor, instance_id):
     """The instance as the actor may see it: state, version, data, open tasks, pending timers."""
     access.require_instance_visible(uow, actor, instance_id)
-    row = get_instance_row(uow, instance_id)
-    bundle, workflow = load_workflow(uow, row)
-    uow.services.workflows.put(row.id, row.revision, workflow)
+    loaded = load(uow, get_instance_row(uow, instance_id))
+    keep(uow, loaded)
+    row, data = loaded.row, current_data(loaded.workflow)
     return {
         "id": row.id, "process": row.process_id, "version": row.version_id, "state": row.state,
         "title": row.title, "organisation": row.organisation, "revision": row.revision,
-        "data": runtime.current_data(workflow),
-        "tasks": [t.__dict__ for t in runtime.open_tasks(bundle, workflow)],
-        "timers": [t.__dict__ for t in runtime.pending_timers(bundle, workflow)],
-        "status": runtime.current_data(workflow).get("inspection_status"),
+        "data": data, "status": data.get("inspection_status"),
+        "tasks": [t.__dict__ for t in loaded.projection.open_tasks],
+        "timers": [t.__dict__ for t in loaded.projection.timers],
     }
 
 
@@ -80,10 +81,10 @@ def set_state(uow, actor, instance_id, new_state):
                "cancelled": ("running", "suspended")}
     if row.state not in allowed[new_state]:
         raise Conflict(f"巡查当前状态为 {row.state}，不能执行此操作")
-    bundle, workflow = load_workflow(uow, row)
+    loaded = load(uow, row)
     if new_state == "cancelled":
-        workflow.cancel()
-    save_workflow(uow, row, bundle, workflow, state=new_state)
+        loaded.workflow.cancel()
+    save(uow, loaded, state=new_state)
     uow.audit(actor, STATE_ACTIONS[new_state], row.id, previous=row.state)
 
 
@@ -91,17 +92,16 @@ def correct_dates(uow, actor, instance_id, changes):
     """Correct a date a deadline counts from (e.g. the end of fieldwork); deadlines follow."""
     access.require_role(actor, "office")
     access.require_instance_visible(uow, actor, instance_id)
-    row = _running_row(uow, instance_id)
-    bundle, workflow = load_workflow(uow, row)
-    before = runtime.current_data(workflow)
+    loaded = load(uow, _running_row(uow, instance_id))
+    before = current_data(loaded.workflow)
     unknown = [k for k in changes if k not in before]
     if unknown:
         raise InvalidInput("只能更正已有的日期字段", {k: "该字段尚未填写" for k in unknown})
-    old_timers = {t.bpmn_id: t.due_at for t in runtime.pending_timers(bundle, workflow)}
-    runtime.correct_data(workflow, changes)
-    new_timers = {t.bpmn_id: t.due_at for t in runtime.pending_timers(bundle, workflow)}
-    save_workflow(uow, row, bundle, workflow)
-    uow.audit(actor, "instance.data_corrected", row.id,
+    old_timers = {t.bpmn_id: t.due_at for t in loaded.projection.timers}
+    runtime.correct_data(loaded.workflow, changes)
+    projection = save(uow, loaded)
+    new_timers = {t.bpmn_id: t.due_at for t in projection.timers}
+    uow.audit(actor, "instance.data_corrected", loaded.row.id,
               changes={k: [before.get(k), v] for k, v in changes.items()},
               deadlines={k: [_iso(old_timers.get(k)), _iso(v)] for k, v in new_timers.items()})
 
@@ -145,15 +145,14 @@ def receive_public_report(uow, actor, instance_id, report):
         errors["report_channel"] = "举报渠道不正确"
     if errors:
         raise InvalidInput("举报信息有误", errors)
-    row = _running_row(uow, instance_id)
-    bundle, workflow = load_workflow(uow, row)
+    loaded = load(uow, _running_row(uow, instance_id))
     payload = {key: report.get(key) for key in (
         "report_channel", "report_anonymous", "reporter_name", "reporter_contact",
         "report_subject", "report_content")}
     payload["report_received_at"] = uow.now.isoformat()
     try:
-        runtime.deliver_message(workflow, "public_report", payload)
+        runtime.deliver_message(loaded.workflow, "public_report", payload)
     except runtime.NotWaiting as exc:
         raise Conflict("该巡查当前不受理举报（现场巡查尚未开始或已结束）") from exc
-    save_workflow(uow, row, bundle, workflow)
-    uow.audit(actor, "instance.public_report", row.id, channel=payload["report_channel"])
+    save(uow, loaded)
+    uow.audit(actor, "instance.public_report", loaded.row.id, channel=payload["report_channel"])

@@ -1,16 +1,29 @@
 """Use cases on human tasks: the inbox, reading a task, claiming, completing, reassigning."""
-from sqlalchemy import and_, func, select, update
+from collections import namedtuple
+
+from sqlalchemy import and_, bindparam, func, select, update
 
 from ..engine import runtime
+from ..engine.projection import current_data
 from ..store import schema
 from . import access
 from .errors import Conflict, EngineFailure, InvalidInput, NotFound
-from .state import get_instance_row, load_workflow, save_workflow, sync_members
+from .roster import sync_members
+from .state import keep, load, save
 
-T = schema.human_tasks
+T, I = schema.human_tasks, schema.instances
+# The task and what completing it needs of its instance, in one read.
+SELECT_TASK = select(
+    T.c.id, T.c.instance_id, T.c.name, T.c.role, T.c.organisation, T.c.state, T.c.claimed_by,
+    T.c.overdue, T.c.form, I.c.state.label("instance_state"), I.c.process_id, I.c.version_id,
+    I.c.revision, I.c.title, I.c.organisation.label("instance_organisation"),
+).join(I, I.c.id == T.c.instance_id).where(T.c.id == bindparam("task_id"))
 INBOX_COLUMNS = (T.c.id, T.c.instance_id, T.c.name, T.c.stage, T.c.role, T.c.organisation,
                  T.c.process_id, T.c.due_at, T.c.provisional, T.c.overdue, T.c.claimed_by,
                  T.c.clauses, T.c.state, T.c.form, T.c.created_at)
+
+
+_InstanceRow = namedtuple("_InstanceRow", "id process_id version_id state revision organisation title")
 
 
 def task_dict(row):
@@ -38,23 +51,29 @@ def list_tasks(uow, actor, state="open", process=None, overdue=None, stage=None,
 
 
 def _task_row(uow, task_id):
-    row = uow.conn.execute(select(T).where(T.c.id == str(task_id))).first()
+    row = uow.conn.execute(SELECT_TASK, {"task_id": str(task_id)}).first()
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在")
     return row
+
+
+def _instance_of(row):
+    """The instance columns of a SELECT_TASK row, shaped like state.SELECT_INSTANCE's."""
+    return _InstanceRow(row.instance_id, row.process_id, row.version_id, row.instance_state,
+                        row.revision, row.instance_organisation, row.title)
 
 
 def get_task(uow, actor, task_id):
     """The task with its form and the data it starts from."""
     row = _task_row(uow, task_id)
     access.require_task_workable(uow, actor, row)
-    instance = get_instance_row(uow, row.instance_id)
-    bundle, workflow = load_workflow(uow, instance)
-    uow.services.workflows.put(instance.id, instance.revision, workflow)
-    form = bundle.forms[row.form]
-    task = task_dict(row)
+    loaded = load(uow, _instance_of(row))
+    keep(uow, loaded)
+    form = loaded.bundle.forms[row.form]
+    task = {key: getattr(row, key) for key in ("id", "instance_id", "name", "role", "organisation",
+                                                "state", "claimed_by", "overdue")}
     task.update(form=form.schema, ui=form.ui, form_title=form.title,
-                data=runtime.current_data(workflow) if row.state == "open" else {})
+                data=current_data(loaded.workflow) if row.state == "open" else {})
     return task
 
 
@@ -107,22 +126,21 @@ def complete_task(uow, actor, task_id, data, expected_revision=None):
     row = _open_task(uow, actor, task_id)
     if row.claimed_by and row.claimed_by != actor.username:
         raise Conflict(f"任务已由 {row.claimed_by} 认领")
-    instance = get_instance_row(uow, row.instance_id)
-    if instance.state != "running":
-        raise Conflict(f"巡查当前状态为 {instance.state}，不能办理")
-    if expected_revision is not None and expected_revision != instance.revision:
+    if row.instance_state != "running":
+        raise Conflict(f"巡查当前状态为 {row.instance_state}，不能办理")
+    if expected_revision is not None and expected_revision != row.revision:
         raise Conflict("该巡查已被他人更新，请刷新后重试")
-    bundle, workflow = load_workflow(uow, instance)
+    loaded = load(uow, _instance_of(row))
     try:
-        runtime.complete(bundle, workflow, row.id, data)
+        runtime.complete(loaded.bundle, loaded.workflow, row.id, data)
     except runtime.InvalidTaskData as exc:
         raise InvalidInput("表单数据有误", exc.fields) from exc
     except runtime.TaskNotOpen as exc:
         raise Conflict("任务已办结") from exc
     except runtime.EngineError as exc:
         raise EngineFailure(f"流程运行出错：{exc}") from exc
-    save_workflow(uow, instance, bundle, workflow, completed=(row.id, actor.username))
+    save(uow, loaded, completed=(row.id, actor.username))
     if "members" in data:
-        sync_members(uow, instance.id, data)
-    uow.audit(actor, "task.completed", instance.id, row.id, task=row.name, data=data,
+        sync_members(uow, row.instance_id, data)
+    uow.audit(actor, "task.completed", row.instance_id, row.id, task=row.name, data=data,
               overdue=row.overdue)

@@ -8,7 +8,7 @@ from server import create_app
 from server.services import tasks
 from server.services.context import unit_of_work
 from server.services.errors import Conflict
-from server.services.state import get_instance_row, load_workflow, save_workflow
+from server.services.state import get_instance_row, load, save
 from server.services.users import actor_for
 from server.store import schema
 
@@ -61,6 +61,5 @@ def test_a_stale_revision_is_refused_by_the_update_itself(mini_desk):
         stale = get_instance_row(uow, instance_id)
     mini_desk.complete("office", "确认巡查结束", {"fieldwork_end": "2025-09-26"})
     with pytest.raises(Conflict), unit_of_work(mini_desk.services) as uow:
-        bundle, workflow = load_workflow(uow, stale)
-        save_workflow(uow, stale, bundle, workflow)
+        save(uow, load(uow, stale))
     assert mini_desk.instance(instance_id)["revision"] == 2

@@ -1,6 +1,6 @@
 """One inspection driven in memory through the real engine, the way the server drives it.
 
-`runtime.start`/`complete`/`tick` on a bundle from `load_bundle`, a script engine whose clock is a
+`runtime.start`/`complete`/`advance` on a bundle from `load_bundle`, a script engine whose clock is a
 plain mutable object (no patching of library modules), and JSON round trips with the server's
 spec-free serializer. Also: form validation as `runtime.complete` does it (for rule tables), and
 at the end the plain path of each stage and shortcuts to the points where scenarios branch.
@@ -11,13 +11,12 @@ from pathlib import Path
 from uuid import UUID
 
 from SpiffWorkflow import TaskState
-from SpiffWorkflow.bpmn import BpmnEvent
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 from server.engine import runtime
 from server.engine.bundle import load_bundle
 from server.engine.calendar import BEIJING, WorkingCalendar
 from server.engine.environment import XunchaScriptEngine
+from server.engine.projection import acknowledge, current_data, project
 from server.engine.serialization import dump_state, load_state
 from server.services.samples import SAMPLES
 from server.services.versions import read_source_tree
@@ -82,7 +81,7 @@ class Walk:
 
     # ---- reading
     def open(self, name=None):
-        return [t for t in runtime.open_tasks(self.bundle, self.wf) if name is None or t.name == name]
+        return [t for t in project(self.bundle, self.wf).open_tasks if name is None or t.name == name]
 
     def names(self):
         return sorted(t.name for t in self.open())
@@ -107,10 +106,10 @@ class Walk:
     def timers(self):
         """Waiting timers: bpmn id -> due instant (ISO, Beijing)."""
         return {t.bpmn_id: t.due_at.astimezone(BEIJING).isoformat()
-                for t in runtime.pending_timers(self.bundle, self.wf)}
+                for t in project(self.bundle, self.wf).timers}
 
     def data(self):
-        return runtime.current_data(self.wf)
+        return current_data(self.wf)
 
     # ---- acting
     def submit(self, task, **fields):
@@ -129,12 +128,14 @@ class Walk:
     def at(self, iso):
         """Move the clock and fire what is due; the timers that fired, as (bpmn id, kind)."""
         self.clock.set(iso)
-        return [(f.bpmn_id, f.kind) for f in runtime.tick(self.bundle, self.wf)]
+        runtime.advance(self.wf)
+        fired = project(self.bundle, self.wf).fired
+        acknowledge(self.wf, fired)
+        return [(f.bpmn_id, f.kind) for f in fired]
 
     def report(self, payload):
         """A public report arriving on the hotline (a message to this instance)."""
-        self.wf.send_event(BpmnEvent(MessageEventDefinition("public_report"), payload))
-        runtime.tick(self.bundle, self.wf)
+        runtime.deliver_message(self.wf, "public_report", payload)
 
     def roundtrip(self):
         """What the server does between requests: save, load against the parsed spec, re-attach."""

@@ -1,0 +1,26 @@
+"""Who is on an inspection's team: team members see only inspections whose roster names them."""
+from sqlalchemy import and_, bindparam, delete, insert, select
+
+from ..store import schema
+
+M = schema.instance_members
+IS_MEMBER = select(M.c.username).where(and_(M.c.instance_id == bindparam("instance_id"),
+                                            M.c.username == bindparam("username")))
+
+
+def is_member(uow, instance_id, username):
+    return uow.conn.execute(IS_MEMBER, {"instance_id": instance_id,
+                                        "username": username}).first() is not None
+
+
+def sync_members(uow, instance_id, data):
+    """Bring the member rows in line with the roster's usernames in `data["members"]`."""
+    wanted = {m.get("username") for m in data.get("members") or () if isinstance(m, dict)}
+    wanted -= {None, ""}
+    have = set(uow.conn.execute(select(M.c.username).where(M.c.instance_id == instance_id)).scalars())
+    if wanted - have:
+        uow.conn.execute(insert(M), [{"instance_id": instance_id, "username": u}
+                                     for u in sorted(wanted - have)])
+    if have - wanted:
+        uow.conn.execute(delete(M).where(and_(M.c.instance_id == instance_id,
+                                              M.c.username.in_(have - wanted))))
