@@ -48,13 +48,18 @@ class Services:
         return calendar
 
 
+SELECT_SETTINGS = select(schema.settings.c.fake_now, schema.settings.c.calendar_revision).where(
+    schema.settings.c.id == 1)
+INSERT_AUDIT = insert(schema.audit_events)
+
+
 class UnitOfWork:
     """One transaction: a connection, the time it runs at, and a script engine for diagrams."""
 
     def __init__(self, services, conn):
         self.services = services
         self.conn = conn
-        row = conn.execute(select(schema.settings).where(schema.settings.c.id == 1)).first()
+        row = conn.execute(SELECT_SETTINGS).first()
         if services.clock_mode == "fake" and row is not None and row.fake_now is not None:
             self.now = row.fake_now
         else:
@@ -67,9 +72,9 @@ class UnitOfWork:
         self.script_engine = XunchaScriptEngine(self.calendar, clock=lambda: self.now)
 
     def audit(self, actor, action, instance_id=None, task_id=None, **detail):
-        self.conn.execute(insert(schema.audit_events).values(
-            at=self.now, actor=actor.username, action=action, instance_id=instance_id,
-            task_id=task_id, detail=detail))
+        self.conn.execute(INSERT_AUDIT, {
+            "at": self.now, "actor": actor.username, "action": action, "instance_id": instance_id,
+            "task_id": task_id, "detail": detail})
 
 
 _current = threading.local()

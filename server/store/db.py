@@ -40,7 +40,7 @@ def _sqlite_engine(url):
     def _on_begin(connection):
         # IMMEDIATE takes the write lock up front, so two writers queue instead of one failing
         # halfway with "database is locked" when it upgrades a stale read snapshot.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     return engine
 
