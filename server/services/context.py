@@ -4,11 +4,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from ..engine.calendar import WorkingCalendar, YearSchedule
 from ..engine.environment import XunchaScriptEngine
 from ..store import schema
+from ..store.fast import Statement
 from .workflow_cache import WorkflowCache
 
 
@@ -48,9 +49,11 @@ class Services:
         return calendar
 
 
-SELECT_SETTINGS = select(schema.settings.c.fake_now, schema.settings.c.calendar_revision).where(
-    schema.settings.c.id == 1)
-INSERT_AUDIT = insert(schema.audit_events)
+SELECT_SETTINGS = Statement("SELECT fake_now, calendar_revision FROM settings WHERE id = 1",
+                            ["fake_now", "calendar_revision"])
+INSERT_AUDIT = Statement("""
+    INSERT INTO audit_events (at, actor, action, instance_id, task_id, detail)
+    VALUES (:at, :actor, :action, :instance_id, :task_id, :detail)""")
 
 
 class UnitOfWork:
@@ -59,7 +62,7 @@ class UnitOfWork:
     def __init__(self, services, conn):
         self.services = services
         self.conn = conn
-        row = conn.execute(SELECT_SETTINGS).first()
+        row = SELECT_SETTINGS.first(conn, {}, datetimes=("fake_now",))
         if services.clock_mode == "fake" and row is not None and row.fake_now is not None:
             self.now = row.fake_now
         else:
@@ -72,7 +75,7 @@ class UnitOfWork:
         self.script_engine = XunchaScriptEngine(self.calendar, clock=lambda: self.now)
 
     def audit(self, actor, action, instance_id=None, task_id=None, **detail):
-        self.conn.execute(INSERT_AUDIT, {
+        INSERT_AUDIT.execute(self.conn, {
             "at": self.now, "actor": actor.username, "action": action, "instance_id": instance_id,
             "task_id": task_id, "detail": detail})
 

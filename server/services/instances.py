@@ -1,15 +1,16 @@
 """Use cases on whole inspections: start, read, suspend, resume, cancel, correct a date."""
 import uuid
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from ..engine import runtime
 from ..engine.projection import current_data, project
 from ..engine.serialization import dump_state
 from ..store import schema
+from ..store.fast import Statement
 from . import access
 from .errors import Conflict, EngineFailure, InvalidInput
-from .state import EMPTY, get_instance_row, keep, load, save, sync_tasks
+from .state import EMPTY, SELECT_INSTANCE, get_instance_row, keep, load, save, sync_tasks
 from .versions import active_version, bundle_for
 
 MAIN_PROCESS = "safety_inspection"
@@ -17,10 +18,19 @@ STATE_ACTIONS = {"suspended": "instance.suspended", "running": "instance.resumed
                  "cancelled": "instance.cancelled"}
 
 
+SELECT_ORGANISATION = Statement(
+    "SELECT code, name, kind FROM organisations WHERE code = :value OR name = :value",
+    ["code", "name", "kind"])
+INSERT_INSTANCE = Statement("""
+    INSERT INTO instances (id, process_id, version_id, state, title, organisation, workflow_state,
+                           revision, next_due_at, created_at, created_by, updated_at)
+    VALUES (:id, :process_id, :version_id, 'running', :title, :organisation, :workflow_state,
+            1, :next_due_at, :now, :created_by, :now)""")
+
+
 def resolve_organisation(uow, value):
     """An organisation given by code or by name (单县 or shanxian) -> its row."""
-    o = schema.organisations
-    row = uow.conn.execute(select(o).where((o.c.code == value) | (o.c.name == value))).first()
+    row = SELECT_ORGANISATION.first(uow.conn, {"value": str(value)})
     if row is None:
         raise InvalidInput("巡查对象不存在", {"target": f"未知的单位：{value}"})
     return row
@@ -44,12 +54,12 @@ def start_instance(uow, actor, process_id=MAIN_PROCESS, data=None):
     instance_id = str(uuid.uuid4())
     projection = project(bundle, workflow)
     title = f"{bundle.process_names.get(process_id, process_id)}：{org.name}"
-    uow.conn.execute(insert(schema.instances).values(
-        id=instance_id, process_id=process_id, version_id=version, state="running", title=title,
-        organisation=org.code, workflow_state=dump_state(workflow), revision=1,
-        next_due_at=projection.next_due_at, created_at=uow.now,
-        created_by=actor.username, updated_at=uow.now))
-    sync_tasks(uow, get_instance_row(uow, instance_id), EMPTY, projection)
+    values = {"id": instance_id, "process_id": process_id, "version_id": version, "title": title,
+              "organisation": org.code, "workflow_state": dump_state(workflow),
+              "next_due_at": projection.next_due_at, "now": uow.now, "created_by": actor.username}
+    INSERT_INSTANCE.execute(uow.conn, values)
+    row = SELECT_INSTANCE.row(instance_id, process_id, version, "running", 1, org.code, title)
+    sync_tasks(uow, row, EMPTY, projection)
     uow.audit(actor, "instance.started", instance_id, process=process_id, version=version,
               data=data)
     uow.after_commit.append(

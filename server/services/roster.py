@@ -1,16 +1,17 @@
 """Who is on an inspection's team: team members see only inspections whose roster names them."""
-from sqlalchemy import and_, bindparam, delete, insert, select
+from sqlalchemy import and_, delete, insert, select
 
 from ..store import schema
+from ..store.fast import Statement
 
 M = schema.instance_members
-IS_MEMBER = select(M.c.username).where(and_(M.c.instance_id == bindparam("instance_id"),
-                                            M.c.username == bindparam("username")))
+IS_MEMBER = Statement("SELECT username FROM instance_members "
+                      "WHERE instance_id = :instance_id AND username = :username", ["username"])
 
 
 def is_member(uow, instance_id, username):
-    return uow.conn.execute(IS_MEMBER, {"instance_id": instance_id,
-                                        "username": username}).first() is not None
+    return IS_MEMBER.first(uow.conn, {"instance_id": instance_id,
+                                      "username": username}) is not None
 
 
 def sync_members(uow, instance_id, data):

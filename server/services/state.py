@@ -8,29 +8,35 @@ Statements are built once: building one costs more than running it on SQLite.
 """
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import update
 
 from ..engine.projection import Projection, acknowledge, project
 from ..engine.serialization import dump_state, load_state
 from ..store import schema
+from ..store.fast import Statement
 from .errors import Conflict, NotFound
 from .notify import record_fired
 from .versions import bundle_for
 
-I, T = schema.instances, schema.human_tasks
+T = schema.human_tasks
 EMPTY = Projection((), (), ())
 
-SELECT_INSTANCE = select(I.c.id, I.c.process_id, I.c.version_id, I.c.state, I.c.revision,
-                         I.c.organisation, I.c.title).where(I.c.id == bindparam("instance_id"))
-SELECT_STATE = select(I.c.workflow_state).where(I.c.id == bindparam("instance_id"))
-UPDATE_INSTANCE = update(I).where(and_(
-    I.c.id == bindparam("b_id"), I.c.revision == bindparam("b_revision"))).values(
-    workflow_state=bindparam("b_state"), revision=bindparam("b_new_revision"),
-    state=bindparam("b_new_state"), next_due_at=bindparam("b_next_due_at"),
-    updated_at=bindparam("b_now"))
-COMPLETE_TASK = update(T).where(T.c.id == bindparam("b_id")).values(
-    state="completed", completed_at=bindparam("b_now"), completed_by=bindparam("b_user"))
-INSERT_TASK = insert(T)
+INSTANCE_COLUMNS = ["id", "process_id", "version_id", "state", "revision", "organisation", "title"]
+SELECT_INSTANCE = Statement(f"SELECT {', '.join(INSTANCE_COLUMNS)} FROM instances WHERE id = :id",
+                            INSTANCE_COLUMNS)
+SELECT_STATE = Statement("SELECT workflow_state FROM instances WHERE id = :id", ["workflow_state"])
+UPDATE_INSTANCE = Statement("""
+    UPDATE instances SET workflow_state = :state, revision = :new_revision, state = :new_state,
+           next_due_at = :next_due_at, updated_at = :now
+    WHERE id = :id AND revision = :revision""")
+COMPLETE_TASK = Statement("""
+    UPDATE human_tasks SET state = 'completed', completed_at = :now, completed_by = :user
+    WHERE id = :id""")
+TASK_COLUMNS = ["id", "instance_id", "bpmn_id", "name", "process_id", "stage", "role",
+                "organisation", "form", "clauses", "state", "due_at", "provisional", "overdue",
+                "claimed_by", "created_at"]
+INSERT_TASK = Statement(f"INSERT INTO human_tasks ({', '.join(TASK_COLUMNS)}) "
+                        f"VALUES ({', '.join(':' + c for c in TASK_COLUMNS)})")
 
 
 @dataclass
@@ -43,7 +49,7 @@ class Loaded:
 
 
 def get_instance_row(uow, instance_id):
-    row = uow.conn.execute(SELECT_INSTANCE, {"instance_id": str(instance_id)}).first()
+    row = SELECT_INSTANCE.first(uow.conn, {"id": str(instance_id)})
     if row is None:
         raise NotFound(f"巡查实例 {instance_id} 不存在")
     return row
@@ -58,7 +64,7 @@ def load(uow, row):
         workflow.script_engine = uow.script_engine
         return Loaded(row, bundle, workflow, projection)
     spec, subprocess_specs = bundle.spec_for(row.process_id)
-    state = uow.conn.execute(SELECT_STATE, {"instance_id": row.id}).scalar_one()
+    state = SELECT_STATE.first(uow.conn, {"id": row.id}).workflow_state
     workflow = load_state(state, spec, subprocess_specs, uow.script_engine)
     return Loaded(row, bundle, workflow, project(bundle, workflow))
 
@@ -78,10 +84,10 @@ def save(uow, loaded, *, state=None, completed=None):
     if state in ("completed", "cancelled"):
         projection = Projection((), (), projection.fired)
     new_revision = row.revision + 1
-    result = uow.conn.execute(UPDATE_INSTANCE, {
-        "b_id": row.id, "b_revision": row.revision, "b_state": dump_state(workflow),
-        "b_new_revision": new_revision, "b_new_state": state, "b_now": uow.now,
-        "b_next_due_at": projection.next_due_at if state == "running" else None})
+    result = UPDATE_INSTANCE.execute(uow.conn, {
+        "id": row.id, "revision": row.revision, "state": dump_state(workflow),
+        "new_revision": new_revision, "new_state": state, "now": uow.now,
+        "next_due_at": projection.next_due_at if state == "running" else None})
     if result.rowcount != 1:
         raise Conflict("该巡查已被他人更新，请刷新后重试")
     sync_tasks(uow, row, loaded.projection, projection, completed)
@@ -97,15 +103,14 @@ def sync_tasks(uow, row, before, after, completed=None):
     new = {t.id: t for t in after.open_tasks}
     if completed:
         task_id, username = completed
-        uow.conn.execute(COMPLETE_TASK, {"b_id": task_id, "b_now": uow.now, "b_user": username})
+        COMPLETE_TASK.execute(uow.conn, {"id": task_id, "now": uow.now, "user": username})
         old.pop(task_id, None)
     gone = [task_id for task_id in old if task_id not in new]
     if gone:
         uow.conn.execute(update(T).where(T.c.id.in_(gone)).values(
             state="cancelled", completed_at=uow.now))
     added = [_task_row(row, task, uow.now) for task_id, task in new.items() if task_id not in old]
-    if added:
-        uow.conn.execute(INSERT_TASK, added)
+    INSERT_TASK.execute_many(uow.conn, added)
     for task_id, task in new.items():
         if task_id in old and old[task_id] != task:
             uow.conn.execute(update(T).where(T.c.id == task_id).values(

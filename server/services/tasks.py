@@ -1,23 +1,25 @@
 """Use cases on human tasks: the inbox, reading a task, claiming, completing, reassigning."""
 from collections import namedtuple
 
-from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy import and_, func, select, update
 
 from ..engine import runtime
 from ..engine.projection import current_data
 from ..store import schema
+from ..store.fast import Statement
 from . import access
 from .errors import Conflict, EngineFailure, InvalidInput, NotFound
 from .roster import sync_members
 from .state import keep, load, save
 
-T, I = schema.human_tasks, schema.instances
+T = schema.human_tasks
 # The task and what completing it needs of its instance, in one read.
-SELECT_TASK = select(
-    T.c.id, T.c.instance_id, T.c.name, T.c.role, T.c.organisation, T.c.state, T.c.claimed_by,
-    T.c.overdue, T.c.form, I.c.state.label("instance_state"), I.c.process_id, I.c.version_id,
-    I.c.revision, I.c.title, I.c.organisation.label("instance_organisation"),
-).join(I, I.c.id == T.c.instance_id).where(T.c.id == bindparam("task_id"))
+SELECT_TASK = Statement("""
+    SELECT t.id, t.instance_id, t.name, t.role, t.organisation, t.state, t.claimed_by, t.overdue,
+           t.form, i.state, i.process_id, i.version_id, i.revision, i.title, i.organisation
+    FROM human_tasks t JOIN instances i ON i.id = t.instance_id WHERE t.id = :id""", [
+    "id", "instance_id", "name", "role", "organisation", "state", "claimed_by", "overdue", "form",
+    "instance_state", "process_id", "version_id", "revision", "title", "instance_organisation"])
 INBOX_COLUMNS = (T.c.id, T.c.instance_id, T.c.name, T.c.stage, T.c.role, T.c.organisation,
                  T.c.process_id, T.c.due_at, T.c.provisional, T.c.overdue, T.c.claimed_by,
                  T.c.clauses, T.c.state, T.c.form, T.c.created_at)
@@ -51,7 +53,7 @@ def list_tasks(uow, actor, state="open", process=None, overdue=None, stage=None,
 
 
 def _task_row(uow, task_id):
-    row = uow.conn.execute(SELECT_TASK, {"task_id": str(task_id)}).first()
+    row = SELECT_TASK.first(uow.conn, {"id": str(task_id)})
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在")
     return row
@@ -71,7 +73,8 @@ def get_task(uow, actor, task_id):
     keep(uow, loaded)
     form = loaded.bundle.forms[row.form]
     task = {key: getattr(row, key) for key in ("id", "instance_id", "name", "role", "organisation",
-                                                "state", "claimed_by", "overdue")}
+                                                "state", "claimed_by")}
+    task["overdue"] = bool(row.overdue)
     task.update(form=form.schema, ui=form.ui, form_title=form.title,
                 data=current_data(loaded.workflow) if row.state == "open" else {})
     return task

@@ -5,6 +5,7 @@ from sqlalchemy import func, insert, select, update
 
 from ..engine.bundle import InvalidBundle, content_hash, load_bundle
 from ..store import schema
+from ..store.fast import Statement
 from .errors import InvalidInput, NotFound
 
 SOURCE_DIRS = ("processes", "forms")
@@ -43,9 +44,12 @@ def deploy_version(uow, actor, files, note=""):
     return existing
 
 
+SELECT_ACTIVE = Statement("SELECT id FROM process_versions WHERE active = :yes", ["id"])
+
+
 def active_version(uow):
-    version = uow.conn.execute(select(schema.process_versions.c.id)
-                               .where(schema.process_versions.c.active.is_(True))).scalar()
+    found = SELECT_ACTIVE.first(uow.conn, {"yes": True})
+    version = found.id if found else None
     if version is None:
         raise NotFound("尚未部署流程版本，请先运行 flask --app server init")
     return version
