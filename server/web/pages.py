@@ -1,8 +1,12 @@
-"""Public landing page: what is deployed and running."""
-from flask import Blueprint, current_app, render_template
+"""Landing page (what is deployed), logging in and out."""
+from urllib.parse import urlsplit
 
-from ..services import versions
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+
+from ..services import users, versions
 from ..services.context import unit_of_work
+from .auth import User
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -17,3 +21,29 @@ def index():
             bundle = versions.bundle_for(uow, active["id"])
             processes = sorted(bundle.process_names.items())
     return render_template("index.html", versions=deployed, active=active, processes=processes)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "POST":
+        with unit_of_work(current_app.extensions["xuncha"]) as uow:
+            found = users.authenticate(uow, request.form.get("username", ""),
+                                       request.form.get("password", ""))
+        if found is not None:
+            login_user(User(found))
+            return redirect(_safe_next(request.args.get("next")))
+        flash("用户名或密码错误")
+    return render_template("login.html"), 200 if request.method == "GET" else 401
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    return redirect(url_for("pages.index"))
+
+
+def _safe_next(target):
+    """Only redirect within this site after logging in."""
+    if target and not urlsplit(target).netloc and target.startswith("/"):
+        return target
+    return url_for("pages.index")

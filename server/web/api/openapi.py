@@ -1,0 +1,116 @@
+"""The OpenAPI 3.1 description of the API, served at /api/openapi.json."""
+from flask import Blueprint, jsonify
+
+bp = Blueprint("api_openapi", __name__, url_prefix="/api")
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+TASK = {"$ref": "#/components/schemas/Task"}
+ANSWERS = {"401": "未登录", "403": "无权操作", "404": "不存在", "409": "冲突（已被他人更新或已办结）",
+           "422": "输入有误（fields 按字段给出说明）"}
+
+
+def _operation(summary, ok=200, body=None, errors=("401", "403", "404"), params=(), answer=None):
+    operation = {"summary": summary, "parameters": list(params), "responses": {
+        str(ok): {"description": "成功",
+                  "content": {"application/json": {"schema": answer or {"type": "object"}}}},
+        **{code: {"description": ANSWERS[code],
+                  "content": {"application/json": {"schema": ERROR}}} for code in errors}}}
+    if body is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": body}}}
+    return operation
+
+
+def _path_id(name):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name, schema, description=""):
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+PAGING = [_query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
+          _query("offset", {"type": "integer", "minimum": 0})]
+OBJECT = {"type": "object"}
+TASK_ID, INSTANCE_ID = _path_id("task_id"), _path_id("instance_id")
+
+PATHS = {
+    "/api/session": {
+        "post": _operation("登录", body={"type": "object", "required": ["username", "password"],
+                                         "properties": {"username": {"type": "string"},
+                                                        "password": {"type": "string"}}},
+                           errors=("401", "422")),
+        "delete": _operation("退出登录", errors=("401",))},
+    "/api/me": {"get": _operation("当前用户", errors=("401",))},
+    "/api/me/token": {"post": _operation("签发 API 令牌", ok=201, errors=("401",))},
+    "/api/processes": {"get": _operation("已部署的流程", errors=("401",))},
+    "/api/instances": {
+        "get": _operation("巡查列表", params=PAGING, errors=("401", "422")),
+        "post": _operation("发起巡查", ok=201, body={
+            "type": "object", "properties": {"process": {"type": "string"},
+                                             "data": {"type": "object"}}},
+            errors=("401", "403", "422"))},
+    "/api/instances/{instance_id}": {"get": _operation("巡查详情", params=[INSTANCE_ID])},
+    **{f"/api/instances/{{instance_id}}/{action}": {"post": _operation(
+        label, params=[INSTANCE_ID], errors=("401", "403", "404", "409"))}
+       for action, label in (("suspend", "暂停巡查"), ("resume", "恢复巡查"), ("cancel", "撤销巡查"))},
+    "/api/instances/{instance_id}/reports": {"post": _operation(
+        "登记群众举报", ok=201, params=[INSTANCE_ID], body=OBJECT,
+        errors=("401", "403", "404", "409", "422"))},
+    "/api/tasks": {"get": _operation("我的待办", errors=("401", "422"), params=[
+        _query("state", {"enum": ["open", "completed", "cancelled"]}),
+        _query("process", {"type": "string"}), _query("stage", {"type": "string"}),
+        _query("overdue", {"enum": ["true", "false"]}), *PAGING],
+        answer={"type": "object", "properties": {"total": {"type": "integer"},
+                                                 "tasks": {"type": "array", "items": TASK}}})},
+    "/api/tasks/{task_id}": {"get": _operation("任务详情（含表单）", params=[TASK_ID])},
+    "/api/tasks/{task_id}/claim": {"post": _operation(
+        "认领任务", params=[TASK_ID], errors=("401", "403", "404", "409"))},
+    "/api/tasks/{task_id}/unclaim": {"post": _operation(
+        "退回认领", params=[TASK_ID], errors=("401", "403", "404", "409"))},
+    "/api/tasks/{task_id}/reassign": {"post": _operation(
+        "转派任务", params=[TASK_ID], body={"type": "object", "required": ["user"],
+                                           "properties": {"user": {"type": "string"}}},
+        errors=("401", "403", "404", "409", "422"))},
+    "/api/tasks/{task_id}/complete": {"post": _operation(
+        "办结任务", params=[TASK_ID], body={"type": "object", "properties": {"data": OBJECT}},
+        errors=("401", "403", "404", "409", "422"))},
+    "/api/calendar/deadline": {"get": _operation("计算期限", errors=("401", "422"), params=[
+        _query("start", {"type": "string", "format": "date"}),
+        _query("working_days", {"type": "integer"}), _query("months", {"type": "integer"})])},
+    "/api/admin/calendar/{year}": {"put": _operation(
+        "载入年度节假日安排", params=[{"name": "year", "in": "path", "required": True,
+                                     "schema": {"type": "integer"}}],
+        body=OBJECT, errors=("401", "403", "422"))},
+    "/api/admin/clock": {"post": _operation(
+        "设置模拟时钟", body={"type": "object", "required": ["now"],
+                            "properties": {"now": {"type": "string", "format": "date-time"}}},
+        errors=("401", "403", "409", "422"))},
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "巡查 Xuncha API", "version": "1.0.0",
+             "description": "菏泽市安全生产巡查工作系统。时间均为带时区的 ISO 8601（北京时间）。"},
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"cookie": {"type": "apiKey", "in": "cookie", "name": "session"},
+                            "bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {"type": "object", "required": ["error", "message", "fields"], "properties": {
+                "error": {"type": "string"}, "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+            "Task": {"type": "object", "required": ["id", "instance_id", "name", "role"],
+                     "properties": {key: {"type": ["string", "null"]} for key in (
+                         "id", "instance_id", "name", "stage", "role", "organisation",
+                         "due_at", "claimed_by")} | {
+                         "provisional": {"type": "boolean"}, "overdue": {"type": "boolean"},
+                         "clauses": {"type": "array", "items": {"type": "string"}}}}}},
+    "security": [{"cookie": []}, {"bearer": []}],
+}
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(DOCUMENT)

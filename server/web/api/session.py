@@ -1,0 +1,65 @@
+"""Logging in and out over the API, and the processes deployed."""
+from flask import Blueprint, jsonify
+from flask_login import login_required, login_user, logout_user
+
+from ...services import users, versions
+from ...services.context import unit_of_work
+from ...services.errors import InvalidInput, ServiceError
+from ..auth import User, actor, services
+from . import json_body
+
+bp = Blueprint("api_session", __name__, url_prefix="/api")
+
+
+class Unauthorized(ServiceError):
+    code = "unauthorized"
+
+
+@bp.post("/session")
+def log_in():
+    body = json_body()
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise InvalidInput("请输入用户名和密码", {"username": "必填", "password": "必填"})
+    with unit_of_work(services()) as uow:
+        found = users.authenticate(uow, username, password)
+    if found is None:
+        raise Unauthorized("用户名或密码错误")
+    login_user(User(found))
+    return jsonify(user=_me(found))
+
+
+@bp.delete("/session")
+@login_required
+def log_out():
+    logout_user()
+    return jsonify(ok=True)
+
+
+@bp.get("/me")
+@login_required
+def me():
+    return jsonify(user=_me(actor()))
+
+
+@bp.post("/me/token")
+@login_required
+def new_token():
+    with unit_of_work(services()) as uow:
+        token = users.issue_api_token(uow, actor().username)
+    return jsonify(token=token), 201
+
+
+@bp.get("/processes")
+@login_required
+def processes():
+    with unit_of_work(services()) as uow:
+        version = versions.active_version(uow)
+        bundle = versions.bundle_for(uow, version)
+    return jsonify(processes=[{"id": pid, "name": name, "version": version}
+                              for pid, name in sorted(bundle.process_names.items())])
+
+
+def _me(found):
+    return {"username": found.username, "roles": sorted(found.roles),
+            "organisation": found.organisation}
