@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from werkzeug.serving import run_simple
 
 from .engine.calendar import last_day
-from .services import clock, instances, tasks, users
+from .services import calendar, clock, instances, tasks, users
 from .services.context import unit_of_work
 from .services.errors import ServiceError
 from .services.setup import init_database
@@ -169,7 +169,26 @@ def clock_set(when, user):
     click.echo(f"时钟已设为 {now.isoformat()}，触发定时事件 {fired} 个")
 
 
+calendar_cli = AppGroup("calendar", help="The working-day calendar.")
+
+
+@calendar_cli.command("load")
+@click.argument("schedule_file", type=click.File("r", encoding="utf-8"))
+@click.option("--user", default="admin")
+@fail_on_service_error
+def calendar_load(schedule_file, user):
+    """Load a year's official schedule (JSON: year, holidays, workdays, source)."""
+    try:
+        schedule = json.load(schedule_file)
+    except ValueError as exc:
+        raise click.BadParameter(f"不是有效的 JSON：{exc}", param_hint="SCHEDULE_FILE")
+    actor = acting(user)
+    with unit_of_work(services()) as uow:
+        recomputed = calendar.load_year_schedule(uow, actor, schedule)
+    click.echo(f"已载入 {schedule.get('year')} 年节假日安排，重新计算 {recomputed} 个巡查的暂定期限")
+
+
 def init_app(app):
     for command in (init_command, demo_command, worker_command, serve_command, users_cli,
-                    instances_cli, tasks_cli, clock_cli):
+                    instances_cli, tasks_cli, clock_cli, calendar_cli):
         app.cli.add_command(command)

@@ -38,3 +38,16 @@ def test_clock_set_refuses_going_back(mini_app, mini_desk):
     assert ok.exit_code == 0, ok.output
     back = runner.invoke(args=["clock", "set", "2025-09-01T00:00:00+08:00"])
     assert back.exit_code == 1 and "时钟只能向前拨动" in back.output
+
+
+def test_cli_loads_a_year_schedule(mini_app, mini_desk, tmp_path):
+    schedule = tmp_path / "2027.json"
+    schedule.write_text('{"year": 2027, "holidays": ["2027-01-01"], "workdays": [], '
+                        '"source": "国办发明电〔2026〕1号"}', encoding="utf-8")
+    runner = mini_app.test_cli_runner()
+    result = runner.invoke(args=["calendar", "load", str(schedule)])
+    assert result.exit_code == 0, result.output
+    assert "已载入 2027 年节假日安排" in result.output
+    schedule.write_text('{"year": 2027, "holidays": ["2026-01-01"], "workdays": []}')
+    bad = runner.invoke(args=["calendar", "load", str(schedule)])
+    assert bad.exit_code == 1 and "年度节假日安排无效" in bad.output
