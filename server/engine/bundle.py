@@ -15,6 +15,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from lxml.etree import LxmlError
 
 from . import roles
+from .decisions import decision_code
 from .expressions import spec_code
 from .forms import FormError, parse_form
 from .parser import UnsafeXml, XunchaParser, read_xml
@@ -59,7 +60,8 @@ class TimerMeta:
 
 
 class Bundle:
-    def __init__(self, files, content_hash, specs, forms, tasks, timers, process_names):
+    def __init__(self, files, content_hash, specs, forms, tasks, timers, process_names,
+                 decisions=None):
         self.files = files
         self.content_hash = content_hash
         self.specs = specs                  # process id -> (spec, subprocess specs)
@@ -67,6 +69,7 @@ class Bundle:
         self.tasks = tasks                  # (process id, bpmn id) -> TaskMeta
         self.timers = timers                # (process id, bpmn id) -> TimerMeta
         self.process_names = process_names  # process id -> name
+        self.decisions = decisions or {}    # decision id -> DMN engine
 
     def spec_for(self, process_id):
         try:
@@ -108,10 +111,12 @@ def _build(files, key):
     forms = _parse_forms(files, problems)
     parser = _parse_diagrams(files, problems)
     specs, names = _build_specs(parser, problems) if parser else ({}, {})
+    decisions = _build_decisions(parser, problems) if parser else {}
+    _check_form_decisions(forms, decisions, problems)
     tasks, timers = _index(specs, names, forms, problems)
     if problems:
         raise InvalidBundle(problems)
-    return Bundle(files, key, specs, forms, tasks, timers, names)
+    return Bundle(files, key, specs, forms, tasks, timers, names, decisions)
 
 
 def _parse_forms(files, problems):
@@ -131,13 +136,16 @@ def _parse_forms(files, problems):
 
 def _parse_diagrams(files, problems):
     parser = XunchaParser()
-    paths = sorted(p for p in files if p.endswith(".bpmn"))
-    if not paths:
+    paths = sorted(p for p in files if p.endswith((".bpmn", ".dmn")))
+    if not any(p.endswith(".bpmn") for p in paths):
         problems.append(Problem("processes/", None, "没有流程图"))
         return None
     for path in paths:
         try:
             root = read_xml(files[path])
+            if path.endswith(".dmn"):
+                parser.add_dmn_xml(root, path)
+                continue
             parser.validator.validate(root, path)
             parser.add_bpmn_xml(root, path)
         except (UnsafeXml, LxmlError) as exc:
@@ -160,6 +168,26 @@ def _build_specs(parser, problems):
         for code in spec_code(spec):
             _check(problems, spec.file, code.element, code.source, code.mode)
     return specs, names
+
+
+def _build_decisions(parser, problems):
+    decisions = {}
+    for decision_id, dmn_parser in parser.dmn_parsers.items():
+        try:
+            decisions[decision_id] = parser.get_engine(decision_id, None)
+        except ValidationException as exc:
+            problems.append(_from_validation(exc, dmn_parser.filename or ""))
+            continue
+        for code in decision_code(decision_id, decisions[decision_id]):
+            _check(problems, dmn_parser.filename, code.element, code.source, code.mode)
+    return decisions
+
+
+def _check_form_decisions(forms, decisions, problems):
+    for name, form in forms.items():
+        for decision_id in form.decision_ids():
+            if decision_id not in decisions:
+                problems.append(Problem(f"forms/{name}", None, f"规则引用的决策表 {decision_id} 不存在"))
 
 
 def _index(specs, names, forms, problems):

@@ -55,13 +55,20 @@ class Form:
                 if rule.get(key):
                     yield rule[key]
 
+    def decision_ids(self):
+        return [rule["decision"] for rule in self.rules if rule.get("decision")]
+
     def read_only_fields(self):
         return {key for key, spec in self.schema.get("properties", {}).items()
                 if spec.get("readOnly")}
 
-    def validate(self, data, evaluate, known=None):
-        """Field errors as {"path/like/this": message}; `evaluate(expr, names)` runs a rule over
-        the submitted `data` and the process's `known` read-only values."""
+    def validate(self, data, evaluate, known=None, decide=None):
+        """Field errors as {"path/like/this": message}.
+
+        `evaluate(expr, names)` runs a rule over the submitted `data` and the process's `known`
+        read-only values; `decide(decision_id, names)` evaluates a decision table, whose first
+        matching row answers `ok`, and when not ok the `field` and `message` to show.
+        """
         errors = {}
         for error in self.validator.iter_errors(data):
             path = "/".join(str(p) for p in error.absolute_path)
@@ -75,7 +82,12 @@ class Form:
         for rule in self.rules:
             if rule.get("when") and not evaluate(rule["when"], names):
                 continue
-            if not evaluate(rule["assert"], names):
+            if rule.get("decision"):
+                verdict = decide(rule["decision"], names)
+                if verdict.get("ok") is False:
+                    errors.setdefault(verdict.get("field") or rule.get("field", ""),
+                                      verdict.get("message") or "不符合规则")
+            elif not evaluate(rule["assert"], names):
                 errors.setdefault(rule.get("field", ""), rule["message"])
         return errors
 
@@ -92,8 +104,11 @@ def parse_form(name: str, content: bytes) -> Form:
     except SchemaError as exc:
         raise FormError(f"表单 {name} 的 schema 无效：{exc.message}") from exc
     rules = doc.get("rules", [])
-    if not isinstance(rules, list) or any(not isinstance(r, dict) or "assert" not in r
-                                          or "message" not in r for r in rules):
-        raise FormError(f"表单 {name} 的 rules 每项须有 assert 和 message")
+    if not isinstance(rules, list) or not all(isinstance(r, dict) and _is_rule(r) for r in rules):
+        raise FormError(f"表单 {name} 的 rules 每项须有 assert 和 message，或引用 decision")
     return Form(name=name, title=doc.get("title", name), schema=doc["schema"],
                 ui=doc.get("ui", {}), rules=tuple(rules))
+
+
+def _is_rule(rule):
+    return bool(rule.get("decision")) or ("assert" in rule and "message" in rule)

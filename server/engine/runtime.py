@@ -12,6 +12,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
+from .decisions import DecisionError, decide
+
 OPEN = TaskState.READY
 
 
@@ -43,14 +45,7 @@ def complete(bundle, workflow, task_id, data):
     task = open_user_task(workflow, task_id)
     meta = bundle.task_meta(task)
     form = bundle.forms[meta.form]
-    # Read-only fields belong to the process (e.g. a roster size a script computed): a client
-    # cannot overwrite them, and rules read the process's value.
-    read_only = form.read_only_fields()
-    submitted = {k: v for k, v in (form.defaults() | data).items() if k not in read_only}
-    known = {k: task.data.get(k) for k in read_only}
-    errors = form.validate(submitted, lambda expr, names: _evaluate(workflow, expr, names), known)
-    if errors:
-        raise InvalidTaskData(errors)
+    submitted = check_submission(bundle, form, data, task.data, workflow.script_engine)
     task.data.update(submitted)
     try:
         task.run()
@@ -58,6 +53,35 @@ def complete(bundle, workflow, task_id, data):
         raise EngineError(str(exc)) from exc
     advance(workflow)
     return task
+
+
+def check_submission(bundle, form, data, process_data, script_engine):
+    """The data a task will take from a submission, or InvalidTaskData with field errors.
+
+    Only the form's own fields may be written; read-only ones belong to the process (e.g. a
+    roster size a script computed) and rules read the process's value. Decision tables read the
+    process's data beneath what the form submits.
+    """
+    unknown = sorted(set(data) - set(form.field_titles()))
+    if unknown:
+        raise InvalidTaskData({key: "表单中没有该字段" for key in unknown})
+    read_only = form.read_only_fields()
+    submitted = {k: v for k, v in (form.defaults() | data).items() if k not in read_only}
+    known = {k: process_data.get(k) for k in read_only}
+
+    def evaluate(expression, names):
+        return script_engine.environment.evaluate(expression, dict(names))
+
+    def run_decision(decision_id, names):
+        return decide(bundle.decisions[decision_id], {**process_data, **names}, script_engine)
+
+    try:
+        errors = form.validate(submitted, evaluate, known, run_decision)
+    except DecisionError as exc:
+        raise EngineError(f"决策表出错：{exc}") from exc
+    if errors:
+        raise InvalidTaskData(errors)
+    return submitted
 
 
 class NotWaiting(LookupError):
@@ -86,10 +110,6 @@ def advance(workflow):
             workflow.do_engine_steps()
     except SpiffWorkflowException as exc:
         raise EngineError(str(exc)) from exc
-
-
-def _evaluate(workflow, expression, names):
-    return workflow.script_engine.environment.evaluate(expression, dict(names))
 
 
 def open_user_task(workflow, task_id):

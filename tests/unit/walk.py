@@ -57,13 +57,16 @@ def evaluate(expression, names):
     return _RULES_ENGINE.environment.evaluate(expression, dict(names))
 
 
-def form_errors(form, fields):
-    """Validate as `runtime.complete` does: defaults first, read-only fields being the process's
-    values (here: the ones given), never the submission's."""
-    read_only = form.read_only_fields()
-    data = form.defaults() | fields
-    return form.validate({k: v for k, v in data.items() if k not in read_only}, evaluate,
-                         {k: data.get(k) for k in read_only})
+def form_errors(bundle, form, fields):
+    """Validate as `runtime.complete` does. Fields the form lacks, and its read-only ones, are
+    the process's data (e.g. the roster's members seen by the roster approval)."""
+    own = set(form.field_titles()) - form.read_only_fields()
+    try:
+        runtime.check_submission(bundle, form, {k: v for k, v in fields.items() if k in own},
+                                 fields, make_engine(Clock()))
+    except runtime.InvalidTaskData as exc:
+        return exc.fields
+    return {}
 
 
 def payload(n, **extra):
