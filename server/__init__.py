@@ -23,6 +23,9 @@ def create_app(test_config=None):
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
+    from .logs import configure as configure_logs
+    configure_logs(app.config["LOG_FORMAT"])
+
     from .services.context import Services
     from .store.db import make_engine
     app.extensions["xuncha"] = Services(make_engine(app.config["DATABASE_URL"]),

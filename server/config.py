@@ -8,10 +8,14 @@ DEFAULTS = {
     "CLOCK": "system",
     # Where `init` reads the procedure to deploy as the first version.
     "SOURCE_ROOT": None,
+    # "json" for one JSON object per log line (log collectors), anything else for plain lines.
+    "LOG_FORMAT": "plain",
     # werkzeug password hash method (scrypt is slow on purpose; tests pick a cheap one).
     "PASSWORD_METHOD": "scrypt",
     # Seconds the timer worker waits at most before re-reading the earliest due time.
     "WORKER_POLL_SECONDS": 1.0,
+    # Largest attachment accepted, in bytes (XUNCHA_UPLOAD_MAX_BYTES); default 20 MB.
+    "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
 }
 
 
@@ -24,7 +28,10 @@ def from_environment():
         "DATABASE_URL": os.environ.get("DATABASE_URL") or os.environ.get("XUNCHA_DATABASE_URL"),
         "CLOCK": os.environ.get("XUNCHA_CLOCK", "system"),
         "SECRET_KEY": os.environ.get("XUNCHA_SECRET_KEY"),
+        "LOG_FORMAT": os.environ.get("XUNCHA_LOG_FORMAT"),
     }
+    if os.environ.get("XUNCHA_UPLOAD_MAX_BYTES"):
+        env["UPLOAD_MAX_BYTES"] = int(os.environ["XUNCHA_UPLOAD_MAX_BYTES"])
     return {k: v for k, v in env.items() if v is not None}
 
 
