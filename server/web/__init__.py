@@ -1,7 +1,7 @@
 """Pages and the JSON API. Views parse the request, call one service, and render."""
 from flask_wtf.csrf import CSRFProtect
 
-from . import api, auth, errors, pages
+from . import api, auth, errors, ops, pages
 
 csrf = CSRFProtect()
 
@@ -16,3 +16,4 @@ def init_app(app):
             # The API takes JSON only, with SameSite=Lax cookies or a bearer token (design §8).
             csrf.exempt(blueprint)
     app.register_blueprint(pages.bp)
+    ops.init_app(app)
