@@ -29,6 +29,6 @@ def run_worker(services, stop: threading.Event | None = None, poll_seconds=1.0):
     while not stop.is_set():
         fired = fire_due_timers(services)
         if fired:
-            log.info("fired %d timer(s) at %s", fired, datetime.now(timezone.utc).isoformat())
+            log.debug("fired %d timer(s) at %s", fired, datetime.now(timezone.utc).isoformat())
         stop.wait(seconds_until_due(services, poll_seconds))
     log.info("timer worker stopped")
