@@ -1,13 +1,14 @@
 """Use cases on human tasks: the inbox, reading a task, claiming, completing, reassigning."""
 from collections import namedtuple
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from ..engine import runtime
+from ..engine.roles import effective_roles
 from ..engine.projection import current_data
 from ..store import schema
 from ..store.fast import Statement
-from . import access
+from . import access, attachments
 from .errors import Conflict, EngineFailure, InvalidInput, NotFound
 from .roster import sync_members
 from .state import keep, load, save
@@ -22,7 +23,12 @@ SELECT_TASK = Statement("""
     "instance_state", "process_id", "version_id", "revision", "title", "instance_organisation"])
 INBOX_COLUMNS = (T.c.id, T.c.instance_id, T.c.name, T.c.stage, T.c.role, T.c.organisation,
                  T.c.process_id, T.c.due_at, T.c.provisional, T.c.overdue, T.c.claimed_by,
-                 T.c.clauses, T.c.state, T.c.form, T.c.created_at)
+                 T.c.clauses, T.c.state, T.c.form, T.c.created_at, T.c.completed_by,
+                 schema.instances.c.title.label("instance_title"))
+# What a task page shows beside the form (not needed to complete, so not in SELECT_TASK).
+SELECT_TASK_DISPLAY = Statement(
+    "SELECT stage, process_id, clauses, due_at, provisional, created_at FROM human_tasks "
+    "WHERE id = :id", ["stage", "process_id", "clauses", "due_at", "provisional", "created_at"])
 
 
 _InstanceRow = namedtuple("_InstanceRow", "id process_id version_id state revision organisation title")
@@ -34,10 +40,20 @@ def task_dict(row):
     return task
 
 
+def hidden_fields(forms, actor):
+    """Field names the forms restrict (`ui.fields.<name>.read_roles`) to roles the actor lacks."""
+    roles = effective_roles(actor.roles)
+    return {name for form in forms for name, hints in (form.ui.get("fields") or {}).items()
+            if hints.get("read_roles") and not roles.intersection(hints["read_roles"])}
+
+
 def list_tasks(uow, actor, state="open", process=None, overdue=None, stage=None,
-               limit=50, offset=0):
+               limit=50, offset=0, organisation=None):
     """The actor's inbox: tasks of the actor's roles and scope, sorted by due date."""
     where = [access.task_filter(actor), T.c.state == state]
+    if organisation:        # the task's (a liaison's) or the inspected organisation
+        where.append(or_(T.c.organisation == organisation,
+                         schema.instances.c.organisation == organisation))
     if process:
         where.append(T.c.process_id == process)
     if overdue is not None:
@@ -45,8 +61,9 @@ def list_tasks(uow, actor, state="open", process=None, overdue=None, stage=None,
     if stage:
         where.append(T.c.stage == stage)
     condition = and_(*where)
-    total = uow.conn.execute(select(func.count()).select_from(T).where(condition)).scalar()
-    rows = uow.conn.execute(select(*INBOX_COLUMNS).where(condition)
+    total = uow.conn.execute(select(func.count()).select_from(T).join(schema.instances)
+                             .where(condition)).scalar()
+    rows = uow.conn.execute(select(*INBOX_COLUMNS).join_from(T, schema.instances).where(condition)
                             .order_by(T.c.due_at.is_(None), T.c.due_at, T.c.created_at)
                             .limit(limit).offset(offset))
     return total, [task_dict(r) for r in rows]
@@ -75,8 +92,14 @@ def get_task(uow, actor, task_id):
     task = {key: getattr(row, key) for key in ("id", "instance_id", "name", "role", "organisation",
                                                 "state", "claimed_by")}
     task["overdue"] = bool(row.overdue)
-    task.update(form=form.schema, ui=form.ui, form_title=form.title,
-                data=current_data(loaded.workflow) if row.state == "open" else {})
+    display = SELECT_TASK_DISPLAY.first(uow.conn, {"id": row.id}, datetimes=("due_at", "created_at"))
+    task.update(display._asdict(), clauses=display.clauses.split(), provisional=bool(
+        display.provisional), title=row.title, version_id=row.version_id, form_name=row.form)
+    # Instance data is filtered by every form's read rules, not only this task's.
+    hidden = hidden_fields(loaded.bundle.forms.values(), actor)
+    data = current_data(loaded.workflow) if row.state == "open" else {}
+    task.update(form=form.schema, ui=form.ui, form_title=form.title, hidden=sorted(hidden),
+                data={k: v for k, v in data.items() if k not in hidden})
     return task
 
 
@@ -134,6 +157,11 @@ def complete_task(uow, actor, task_id, data, expected_revision=None):
     if expected_revision is not None and expected_revision != row.revision:
         raise Conflict("该巡查已被他人更新，请刷新后重试")
     loaded = load(uow, _instance_of(row))
+    form = loaded.bundle.forms[row.form]
+    # Nobody writes a field they may not read; attachments must be this inspection's own.
+    hidden = hidden_fields([form], actor)
+    data = {k: v for k, v in data.items() if k not in hidden}
+    attachments.check_links(uow, row.instance_id, form, data)
     try:
         runtime.complete(loaded.bundle, loaded.workflow, row.id, data)
     except runtime.InvalidTaskData as exc:

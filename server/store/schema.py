@@ -160,3 +160,38 @@ settings = Table(
     Column("calendar_revision", Integer, nullable=False, default=0),
     UniqueConstraint("id"),
 )
+
+# Work in progress on a task: what was typed, saved without validation (migration 0002).
+task_drafts = Table(
+    "task_drafts", metadata,
+    Column("task_id", String(36), ForeignKey("human_tasks.id"), primary_key=True),
+    Column("username", String(80), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("saved_at", UtcDateTime(), nullable=False),
+)
+
+# Uploaded files (evidence, reports). The content lives in the database: one transaction covers
+# the row and the bytes, backups and replicas carry them, and every web process sees them.
+attachments = Table(
+    "attachments", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("task_id", String(36), ForeignKey("human_tasks.id"), nullable=False),
+    Column("instance_id", String(36), ForeignKey("instances.id"), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("uploaded_by", String(80), nullable=False),
+    Column("uploaded_at", UtcDateTime(), nullable=False),
+    Index("ix_attachments_instance", "instance_id"),
+    Index("ix_attachments_task", "task_id"),
+)
+
+# Per user: notifications read up to this id, and when the inbox was last looked at ("新").
+notification_marks = Table(
+    "notification_marks", metadata,
+    Column("username", String(80), primary_key=True),
+    Column("read_up_to", Integer, nullable=False, default=0),
+    Column("seen_at", UtcDateTime()),
+)

@@ -1,7 +1,7 @@
 """Pages and the JSON API. Views parse the request, call one service, and render."""
 from flask_wtf.csrf import CSRFProtect
 
-from . import api, auth, errors, ops, pages
+from . import api, auth, errors, inbox, ops, pages, task_pages
 
 csrf = CSRFProtect()
 
@@ -16,4 +16,7 @@ def init_app(app):
             # The API takes JSON only, with SameSite=Lax cookies or a bearer token (design §8).
             csrf.exempt(blueprint)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(inbox.assets)       # /ui/app.css
+    app.register_blueprint(task_pages.bp)
     ops.init_app(app)

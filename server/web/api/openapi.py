@@ -34,6 +34,9 @@ PAGING = [_query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
           _query("offset", {"type": "integer", "minimum": 0})]
 OBJECT = {"type": "object"}
 TASK_ID, INSTANCE_ID = _path_id("task_id"), _path_id("instance_id")
+ATTACHMENT = {"type": "object", "required": ["id", "filename", "size", "sha256"], "properties": {
+    "id": {"type": "string"}, "filename": {"type": "string"}, "size": {"type": "integer"},
+    "sha256": {"type": "string"}, "content_type": {"type": "string"}}}
 
 PATHS = {
     "/api/session": {
@@ -76,6 +79,30 @@ PATHS = {
     "/api/tasks/{task_id}/complete": {"post": _operation(
         "办结任务", params=[TASK_ID], body={"type": "object", "properties": {"data": OBJECT}},
         errors=("401", "403", "404", "409", "422"))},
+    "/api/tasks/{task_id}/draft": {
+        "get": _operation("读取任务草稿", params=[TASK_ID], errors=("401", "403", "404")),
+        "put": _operation("保存任务草稿（不校验）", params=[TASK_ID], body={
+            "type": "object", "required": ["data"], "properties": {"data": OBJECT}},
+            errors=("401", "403", "404", "409", "422"))},
+    "/api/tasks/{task_id}/attachments": {"post": {
+        **_operation("上传附件（pdf、doc、docx、xls、xlsx、jpg、png、txt、zip；默认不超过 20 MB）",
+                     ok=201, params=[TASK_ID], errors=("401", "403", "404", "409", "422"),
+                     answer=ATTACHMENT),
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file"],
+            "properties": {"file": {"type": "string", "format": "binary"}}}}}}}},
+    "/api/instances/{instance_id}/attachments": {"get": _operation(
+        "巡查的附件列表", params=[INSTANCE_ID], answer={
+            "type": "object", "properties": {"attachments": {"type": "array",
+                                                             "items": ATTACHMENT}}})},
+    "/api/attachments/{attachment_id}": {"get": {
+        **_operation("下载附件（无权查看时为 404）", params=[_path_id("attachment_id")],
+                     errors=("401", "404")),
+        "responses": {"200": {"description": "文件内容，Content-Type 为上传时确定的类型",
+                              "content": {"application/octet-stream": {
+                                  "schema": {"type": "string", "format": "binary"}}}},
+                      **{code: {"description": ANSWERS[code], "content": {
+                          "application/json": {"schema": ERROR}}} for code in ("401", "404")}}}},
     "/api/calendar/deadline": {"get": _operation("计算期限", errors=("401", "422"), params=[
         _query("start", {"type": "string", "format": "date"}),
         _query("working_days", {"type": "integer"}), _query("months", {"type": "integer"})])},
