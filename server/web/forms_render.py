@@ -101,8 +101,27 @@ def build(schema, ui, data, errors=None, hidden=(), attachments=None, editable=T
         fields.append(_field(name, name, name, spec, hints.get(name) or {}, name in required,
                              name in read_only or not editable, data.get(name), errors, placed,
                              attachments or {}))
-    unplaced = {k: v for k, v in errors.items() if k not in placed}
+    unplaced = {}
+    by_path = {f.path: f for f in _walk(fields)}
+    for path, message in errors.items():
+        if path in placed:
+            continue
+        # An error inside a field's value (an item of a list) is shown at the field.
+        parts = path.split("/")
+        owner = next((by_path[p] for p in ("/".join(parts[:n]) for n in range(len(parts) - 1, 0, -1))
+                      if p in by_path), None)
+        if owner is not None and not owner.error:
+            owner.error = message
+        elif owner is None:
+            unplaced[path] = message
     return Built(fields, unplaced)
+
+
+def _walk(fields):
+    for f in fields:
+        yield f
+        for row in f.rows:
+            yield from _walk(row.fields)
 
 
 def _kind(spec, hints):

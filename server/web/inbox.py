@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 
 from ..engine.calendar import BEIJING, last_day
 from ..engine.roles import ROLES
@@ -38,6 +39,14 @@ def header():
     except RuntimeError:
         pass            # rendered inside another unit of work: the header goes without the count
     return {"header": info}
+
+
+@bp.app_errorhandler(CSRFError)
+def _csrf_refused(exc):
+    """A page form without a valid token (expired page, or posted from another site)."""
+    error = {"error": "csrf", "message": "页面已过期或缺少安全令牌，请返回刷新页面后重试。",
+             "fields": {}}
+    return render_template("error.html", error=error), 400
 
 
 @bp.app_template_filter("beijing")

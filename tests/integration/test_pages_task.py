@@ -341,8 +341,9 @@ def test_reporter_identity_is_shown_only_to_the_roles_the_form_names(app, staff)
     assert "夜间违规生产" in page                       # the rest of the report is not secret
     api = app.test_client()
     api.post("/api/session", json={"username": "team_member1", "password": "secret"})
-    data = api.get(f"/api/tasks/{record['id']}").get_json()["data"]
-    assert "reporter_name" not in data and data["report_content"] == "夜间违规生产"
+    shown = api.get(f"/api/tasks/{record['id']}").get_json()
+    assert "reporter_name" not in shown["data"] and shown["data"]["report_content"] == "夜间违规生产"
+    assert shown["stage"] == "实施" and "R3.3.3" in shown["clauses"]   # the task's own facts
 
 
 def test_hidden_fields_are_neither_rendered_nor_accepted():
@@ -362,3 +363,42 @@ def test_hidden_fields_are_neither_rendered_nor_accepted():
     parsed = forms_render.parse(form.schema, form.ui, posted,
                                 hidden | forms_render.read_only_names(form.schema, form.ui))
     assert parsed == {"triage": "verify", "triage_result": "已核查"}
+
+
+def test_posted_forms_are_typed_by_the_schema():
+    from werkzeug.datastructures import MultiDict
+    schema = {"type": "object", "required": ["files", "rows"], "properties": {
+        "count": {"type": "integer", "title": "数量"},
+        "ratio": {"type": "number", "title": "比例"},
+        "done": {"type": "boolean", "title": "结论", "enum": [False, True],
+                 "x-enumNames": ["继续", "结束"]},
+        "flag": {"type": "boolean", "title": "标记"},
+        "names": {"type": "array", "title": "名单", "items": {"type": "string"}},
+        "methods": {"type": "array", "title": "方式",
+                    "items": {"type": "string", "enum": ["a", "b"]}},
+        "files": {"type": "array", "title": "附件", "items": {"type": "string"}},
+        "at": {"type": "string", "format": "date-time", "title": "时间"},
+        "note": {"type": "string", "title": "说明"},
+        "rows": {"type": "array", "title": "条目", "items": {"type": "object", "properties": {
+            "n": {"type": "integer", "title": "序号"}, "ok": {"type": "boolean", "title": "可"}}}},
+    }}
+    ui = {"fields": {"files": {"widget": "file"}, "note": {"widget": "textarea"}}}
+    posted = MultiDict([("count", "12"), ("ratio", "0.5"), ("done", "true"), ("flag", "true"),
+                        ("names", "张明\r\n\r\n 李华 "), ("methods", "b"), ("methods", "a"),
+                        ("at", "2025-09-01T09:30"), ("note", "第一行\r\n第二行"),
+                        ("rows-4-n", "x"), ("rows-7-ok", "true"), ("rows-9-n", "")])
+    assert forms_render.parse(schema, ui, posted) == {
+        "count": 12, "ratio": 0.5, "done": True, "flag": True, "names": ["张明", "李华"],
+        "methods": ["b", "a"], "at": "2025-09-01T09:30:00+08:00", "note": "第一行\n第二行",
+        "rows": [{"n": "x", "ok": False}, {"ok": True}]}            # "x" stays for the schema to refuse
+    # Empty inputs are left out; an unticked checkbox is false; empty rows are dropped on submit.
+    assert forms_render.parse(schema, ui, MultiDict([("rows-0-n", "")])) == {
+        "flag": False, "names": [], "methods": []}
+    assert forms_render.parse(schema, ui, MultiDict([("rows-0-n", "")]),
+                              keep_empty_rows=True)["rows"] == [{"ok": False}]
+    built = forms_render.build(schema, ui, {"done": True, "rows": [{"n": 1}]},
+                               {"rows/0/n": "类型不正确", "methods/3": "取值不在允许范围内"})
+    fields = {f.name: f for f in built.fields}
+    assert fields["done"].kind == "radio" and fields["done"].selected("true")
+    assert fields["rows"].rows[0].fields[0].error == "类型不正确"
+    assert fields["methods"].error == "取值不在允许范围内" and built.unplaced == {}
