@@ -4,6 +4,7 @@ VENV := .venv
 PYTHON ?= python3
 FLASK := $(VENV)/bin/flask --app server
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: install run test bench clean
 
@@ -13,7 +14,12 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install -q -e ".[test]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# Browser packages (bpmn-js) from package.json and its lockfile, into node_modules/ (never committed).
+$(NODE_STAMP): package.json $(wildcard package-lock.json)
+	if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 run: install
 	XUNCHA_CLOCK=fake $(FLASK) init
@@ -27,4 +33,4 @@ bench: install
 	$(VENV)/bin/python bench/engine_overhead.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules test-artifacts

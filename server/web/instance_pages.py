@@ -1,0 +1,104 @@
+"""Staff pages of one inspection: list, the instance page (diagram, timeline, deadlines, data,
+the office's suspend/resume/cancel), the BPMN XML the diagram viewer loads, and the npm assets
+(bpmn-js) under /vendor."""
+from pathlib import Path
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, send_from_directory, url_for)
+from flask_login import login_required
+
+from .. import PROJECT_ROOT
+from ..engine.calendar import BEIJING
+from ..engine.roles import ROLES
+from ..services import instances, timeline
+from ..services.context import unit_of_work
+from ..services.errors import Conflict
+from .auth import actor, services
+
+bp = Blueprint("instance_pages", __name__, template_folder="templates",
+               static_folder="static", static_url_path="/assets")
+vendor = Blueprint("vendor", __name__)
+
+ACTIONS = {"suspend": ("suspended", "巡查已暂停"), "resume": ("running", "巡查已恢复"),
+           "cancel": ("cancelled", "巡查已撤销")}
+# Which actions the page offers in which state (the service checks again).
+OFFERED = {"running": ("suspend", "cancel"), "suspended": ("resume", "cancel")}
+PAGE_SIZE = 50
+
+
+@bp.context_processor
+def helpers():
+    """Formatting for this blueprint's templates (not app-wide filters: other pages have theirs)."""
+    return {"role_name": lambda code: ROLES.get(code, code), "when": when}
+
+
+def when(value, fmt="%Y-%m-%d %H:%M"):
+    """An instant as Beijing wall-clock time."""
+    return value.astimezone(BEIJING).strftime(fmt) if value else ""
+
+
+@bp.get("/instances")
+@login_required
+def index():
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    with unit_of_work(services()) as uow:
+        total, rows = instances.list_instances(uow, actor(), PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    for row in rows:
+        row["state_name"] = timeline.STATE_NAMES.get(row["state"], row["state"])
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    return render_template("instance/list.html", instances=rows, total=total, page=page,
+                           pages=pages)
+
+
+@bp.get("/instances/<instance_id>")
+@login_required
+def show(instance_id):
+    with unit_of_work(services()) as uow:
+        view = timeline.instance_view(uow, actor(), instance_id, request.args.get("stage"))
+    office = actor().has("office", "admin")
+    actions = OFFERED.get(view["state"], ()) if office else ()
+    return render_template("instance/show.html", view=view, actions=actions)
+
+
+@bp.get("/instances/<instance_id>/diagram/<process_id>.bpmn")
+@login_required
+def diagram(instance_id, process_id):
+    with unit_of_work(services()) as uow:
+        name, xml = timeline.diagram_file(uow, actor(), instance_id, process_id)
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.post("/instances/<instance_id>/<any(suspend, resume, cancel):action>")
+@login_required
+def change_state(instance_id, action):
+    new_state, done = ACTIONS[action]
+    if action == "cancel" and request.form.get("confirm") != "yes":
+        flash("撤销巡查须勾选“确认撤销”", "error")
+        return redirect(url_for(".show", instance_id=instance_id))
+    try:
+        with unit_of_work(services()) as uow:
+            instances.set_state(uow, actor(), instance_id, new_state)
+    except Conflict as exc:
+        flash(exc.message, "error")
+    else:
+        flash(done, "success")
+    return redirect(url_for(".show", instance_id=instance_id))
+
+
+def node_modules():
+    return Path(current_app.config.get("NODE_MODULES") or PROJECT_ROOT / "node_modules")
+
+
+@vendor.get("/vendor/bpmn-js/<path:filename>")
+def bpmn_js(filename):
+    """bpmn-js's dist folder, installed by `npm ci` (make install); never committed."""
+    root = node_modules() / "bpmn-js" / "dist"
+    if not root.is_dir():
+        current_app.logger.error(
+            "bpmn-js is not installed: %s is missing. Run `npm ci` in %s (or `make install`).",
+            root, PROJECT_ROOT)
+        abort(404)
+    return send_from_directory(root, filename, max_age=86400)
