@@ -58,9 +58,25 @@ class Projection:
         return next((t for t in self.open_tasks if t.id == task_id), None)
 
 
+def walk(workflow):
+    """Every task, in the order of `workflow.get_tasks()` (depth first, a subprocess's tasks
+    before the children of the task that started it), without the library's filtering iterator
+    (a fifth of the cost)."""
+    subprocesses = workflow.subprocesses
+    stack = [workflow.task_tree]
+    while stack:
+        task = stack.pop()
+        yield task
+        tasks = task.workflow.tasks
+        stack.extend(tasks[child] for child in reversed(task._children))
+        subprocess = subprocesses.get(task.id) if subprocesses else None
+        if subprocess is not None:
+            stack.append(subprocess.task_tree)
+
+
 def project(bundle, workflow):
     user_tasks, timers, fired, late = [], [], [], {}
-    for task in workflow.get_tasks():
+    for task in walk(workflow):
         spec = task.task_spec
         if task.state == TaskState.READY and spec.manual:
             user_tasks.append(task)

@@ -4,10 +4,11 @@ The default serializer embeds the whole spec (about two thirds of the bytes) in 
 rebuilds it on every load. A deployed version's spec is immutable and already parsed in memory, so
 instances store only a reference to it and are restored against the cached spec objects.
 """
-import orjson
 from copy import deepcopy
-from functools import lru_cache
+from types import ModuleType
 from uuid import UUID
+
+import orjson
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -43,36 +44,67 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
-@lru_cache(maxsize=65536)
+_IDS = {}
+
+
 def _text(task_id):
-    # UUID.__str__ costs microseconds and a dump formats every id several times.
-    return str(task_id)
+    """str(task_id), remembered: UUID.__str__ and UUID.__hash__ run in Python and a dump formats
+    every id several times; keyed by the UUID's int, whose hash is computed in C."""
+    text = _IDS.get(task_id.int)
+    if text is None:
+        if len(_IDS) >= 100_000:
+            _IDS.clear()
+        text = _IDS[task_id.int] = str(task_id)
+    return text
+
+
+def _clean(data):
+    """What the registry's `clean` keeps of a dict: no callables, no modules."""
+    return {k: v for k, v in data.items() if not callable(v) and not isinstance(v, ModuleType)}
+
+
+def _task_dict(task, parent):
+    """TaskConverter.to_dict: the task, its data stored as a delta against its parent's."""
+    mine = task.data
+    if parent is None:
+        data, delta = mine, {}
+    else:
+        theirs = parent.data
+        data = {}
+        if mine == theirs:                          # most tasks: inherited unchanged (C compare)
+            delta = {"updates": {}, "deletions": []}
+        else:
+            delta = {"updates": {k: v for k, v in mine.items() if k not in theirs or v != theirs[k]},
+                     "deletions": [k for k in theirs if k not in mine]}
+    internal = task.internal_data
+    return {
+        "id": _text(task.id),
+        "parent": _text(task._parent) if parent is not None else None,
+        "children": [_text(child) for child in task._children],
+        "last_state_change": task.last_state_change,
+        "state": task.state,
+        "task_spec": task.task_spec.name,
+        "triggered": task.triggered,
+        "internal_data": _clean(internal) if internal else {},
+        "data": data,
+        "delta": delta,
+    }
+
+
+def _tasks_dict(tasks, typename):
+    out = {}
+    for key, task in tasks.items():
+        dct = _task_dict(task, tasks.get(task._parent))    # task.parent, without the property
+        dct["typename"] = typename
+        out[_text(key)] = dct
+    return out
 
 
 class LeanTaskConverter(TaskConverter):
-    """The library's task format (data stored as a delta against the parent), written faster."""
+    """The library's task format, written faster (dump_state does not come through here)."""
 
     def to_dict(self, task):
-        parent = task.parent
-        if parent is None:
-            data, delta = task.data, {}
-        else:
-            mine, theirs = task.data, parent.data
-            data, delta = {}, {
-                "updates": {k: v for k, v in mine.items() if k not in theirs or theirs[k] != v},
-                "deletions": [k for k in theirs if k not in mine]}
-        return {
-            "id": _text(task.id),
-            "parent": _text(task._parent) if parent is not None else None,
-            "children": [_text(child) for child in task._children],
-            "last_state_change": task.last_state_change,
-            "state": task.state,
-            "task_spec": task.task_spec.name,
-            "triggered": task.triggered,
-            "internal_data": self.registry.convert(task.internal_data) if task.internal_data else {},
-            "data": data,
-            "delta": delta,
-        }
+        return _task_dict(task, task.parent)
 
 
 def _make_serializer():
@@ -88,17 +120,47 @@ SERIALIZER = _make_serializer()
 _ENCODE = SERIALIZER._encoder_cls().default
 # orjson writes datetimes natively; pass them to the registry so they restore as datetimes.
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
+_TYPENAMES = SERIALIZER.registry.typenames
+
+
+def _workflow_dict(workflow):
+    """WorkflowConverter.to_dict as the serializer writes it in encoder mode (nested values
+    the registry knows are converted by the encoder's `default`)."""
+    last_task = workflow.last_task
+    return {
+        "data": _clean(workflow.data),
+        "correlations": workflow.correlations,
+        "last_task": _text(last_task.id) if last_task is not None else None,
+        "success": workflow.success,
+        "completed": workflow.completed,
+        "tasks": _tasks_dict(workflow.tasks, _TYPENAMES[Task]),
+        "root": _text(workflow.task_tree.id),
+    }
+
+
+def state_dict(workflow) -> dict:
+    """What the library's serialize_json writes (less the spec), as a dict: the top workflow as
+    SpecFreeWorkflowConverter, its subprocesses as BpmnSubWorkflowConverter, tasks as
+    LeanTaskConverter, each with its typename, without a call through the registry per task."""
+    dct = _workflow_dict(workflow)
+    dct["spec"] = workflow.spec.name
+    subprocesses = {}
+    for key, subprocess in workflow.subprocesses.items():
+        sub = _workflow_dict(subprocess)
+        sub["parent_task_id"] = str(subprocess.parent_task_id)
+        sub["spec"] = subprocess.spec.name
+        sub["typename"] = _TYPENAMES[type(subprocess)]
+        subprocesses[str(key)] = sub
+    dct["subprocesses"] = subprocesses
+    dct["bpmn_events"] = workflow.bpmn_events      # converted by the encoder, as in encoder mode
+    dct["typename"] = _TYPENAMES[type(workflow)]
+    dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+    return dct
 
 
 def dump_state(workflow) -> str:
-    """Same JSON as the library's serialize_json, written by orjson (a third of the cost)."""
-    SERIALIZER.registry._encoder_mode = True
-    try:
-        dct = SERIALIZER.to_dict(workflow)
-    finally:
-        SERIALIZER.registry._encoder_mode = False
-    dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
-    return orjson.dumps(dct, default=_ENCODE, option=_OPTIONS).decode()
+    """Same JSON as the library's serialize_json (spec by name), written by orjson."""
+    return orjson.dumps(state_dict(workflow), default=_ENCODE, option=_OPTIONS).decode()
 
 
 def load_state(state: str, spec, subprocess_specs, script_engine):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from ..engine.calendar import WorkingCalendar, YearSchedule
 from ..engine.environment import XunchaScriptEngine
 from ..store import schema
+from ..store.db import Connections
 from ..store.fast import Statement
 from .workflow_cache import WorkflowCache
 
@@ -35,10 +36,12 @@ class Services:
     password_method: str = "scrypt"   # werkzeug hash method; tests use a cheaper one
     bundles: dict = field(default_factory=dict)      # version id -> parsed Bundle
     workflows: object = None                         # WorkflowCache, set in __post_init__
+    connections: object = None                       # store.db.Connections, set in __post_init__
     _calendar: tuple = field(default=(None, None))   # (revision, WorkingCalendar)
 
     def __post_init__(self):
         self.workflows = WorkflowCache()
+        self.connections = Connections(self.engine)
 
     def calendar(self, conn, revision):
         cached_revision, calendar = self._calendar
@@ -94,9 +97,13 @@ def unit_of_work(services):
         raise RuntimeError("a unit of work is already open in this thread; finish it first")
     _current.active = True
     try:
-        with services.engine.begin() as conn:
-            uow = UnitOfWork(services, conn)
-            yield uow
+        conn = services.connections.take()
+        try:
+            with conn.begin():
+                uow = UnitOfWork(services, conn)
+                yield uow
+        finally:
+            services.connections.give_back(conn)
     finally:
         _current.active = False
     for callback in uow.after_commit:

@@ -10,7 +10,7 @@ from ..store import schema
 from ..store.fast import Statement
 from . import access
 from .errors import Conflict, EngineFailure, InvalidInput
-from .state import EMPTY, SELECT_INSTANCE, get_instance_row, keep, load, save, sync_tasks
+from .state import EMPTY, SELECT_INSTANCE, cache, get_instance_row, keep, load, save, sync_tasks
 from .versions import active_version, bundle_for
 
 MAIN_PROCESS = "safety_inspection"
@@ -63,7 +63,7 @@ def start_instance(uow, actor, process_id=MAIN_PROCESS, data=None):
     uow.audit(actor, "instance.started", instance_id, process=process_id, version=version,
               data=data)
     uow.after_commit.append(
-        lambda: uow.services.workflows.put(instance_id, 1, (workflow, projection)))
+        lambda: cache(uow, instance_id, 1, workflow, projection, projection.next_due_at))
     return instance_id
 
 

@@ -24,8 +24,15 @@ EMPTY = Projection((), (), ())
 INSTANCE_COLUMNS = ["id", "process_id", "version_id", "state", "revision", "organisation", "title"]
 SELECT_INSTANCE = Statement(f"SELECT {', '.join(INSTANCE_COLUMNS)} FROM instances WHERE id = :id",
                             INSTANCE_COLUMNS)
-SELECT_STATE = Statement("SELECT workflow_state FROM instances WHERE id = :id", ["workflow_state"])
+SELECT_STATE = Statement("SELECT workflow_state, next_due_at FROM instances WHERE id = :id",
+                         ["workflow_state", "next_due_at"])
+# next_due_at is set only when it changes: assigning it rewrites its index entry even when equal
+# (one page more in the WAL of every completion, of about ten).
 UPDATE_INSTANCE = Statement("""
+    UPDATE instances SET workflow_state = :state, revision = :new_revision, state = :new_state,
+           updated_at = :now
+    WHERE id = :id AND revision = :revision""")
+UPDATE_INSTANCE_DUE = Statement("""
     UPDATE instances SET workflow_state = :state, revision = :new_revision, state = :new_state,
            next_due_at = :next_due_at, updated_at = :now
     WHERE id = :id AND revision = :revision""")
@@ -46,6 +53,7 @@ class Loaded:
     bundle: object
     workflow: object
     projection: Projection
+    next_due_at: object = None      # the row's value (the cache keeps it with the workflow)
 
 
 def get_instance_row(uow, instance_id):
@@ -60,19 +68,24 @@ def load(uow, row):
     bundle = bundle_for(uow, row.version_id)
     cached = uow.services.workflows.take(row.id, row.revision)
     if cached is not None:
-        workflow, projection = cached
+        workflow, projection, next_due_at = cached
         workflow.script_engine = uow.script_engine
-        return Loaded(row, bundle, workflow, projection)
+        return Loaded(row, bundle, workflow, projection, next_due_at)
     spec, subprocess_specs = bundle.spec_for(row.process_id)
-    state = SELECT_STATE.first(uow.conn, {"id": row.id}).workflow_state
-    workflow = load_state(state, spec, subprocess_specs, uow.script_engine)
-    return Loaded(row, bundle, workflow, project(bundle, workflow))
+    stored = SELECT_STATE.first(uow.conn, {"id": row.id}, datetimes=("next_due_at",))
+    workflow = load_state(stored.workflow_state, spec, subprocess_specs, uow.script_engine)
+    return Loaded(row, bundle, workflow, project(bundle, workflow), stored.next_due_at)
+
+
+def cache(uow, instance_id, revision, workflow, projection, next_due_at):
+    """Keep a workflow as of `revision` (with what its row shows) for the next request."""
+    uow.services.workflows.put(instance_id, revision, (workflow, projection, next_due_at))
 
 
 def keep(uow, loaded):
     """Put an unchanged workflow back in the cache (after a read)."""
-    uow.services.workflows.put(loaded.row.id, loaded.row.revision,
-                               (loaded.workflow, loaded.projection))
+    cache(uow, loaded.row.id, loaded.row.revision, loaded.workflow, loaded.projection,
+          loaded.next_due_at)
 
 
 def save(uow, loaded, *, state=None, completed=None):
@@ -84,16 +97,19 @@ def save(uow, loaded, *, state=None, completed=None):
     if state in ("completed", "cancelled"):
         projection = Projection((), (), projection.fired)
     new_revision = row.revision + 1
-    result = UPDATE_INSTANCE.execute(uow.conn, {
-        "id": row.id, "revision": row.revision, "state": dump_state(workflow),
-        "new_revision": new_revision, "new_state": state, "now": uow.now,
-        "next_due_at": projection.next_due_at if state == "running" else None})
+    values = {"id": row.id, "revision": row.revision, "state": dump_state(workflow),
+              "new_revision": new_revision, "new_state": state, "now": uow.now}
+    next_due_at = projection.next_due_at if state == "running" else None
+    if next_due_at == loaded.next_due_at:
+        result = UPDATE_INSTANCE.execute(uow.conn, values)
+    else:
+        result = UPDATE_INSTANCE_DUE.execute(uow.conn, values | {"next_due_at": next_due_at})
     if result.rowcount != 1:
         raise Conflict("该巡查已被他人更新，请刷新后重试")
     sync_tasks(uow, row, loaded.projection, projection, completed)
     record_fired(uow, row.id, projection)
     uow.after_commit.append(
-        lambda: uow.services.workflows.put(row.id, new_revision, (workflow, projection)))
+        lambda: cache(uow, row.id, new_revision, workflow, projection, next_due_at))
     return projection
 
 
