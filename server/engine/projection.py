@@ -8,6 +8,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.util.task import TaskState
 
+from .progress import completed_forms
+
 
 @dataclass(frozen=True)
 class OpenTask:
@@ -141,11 +143,20 @@ def _due_at(task):
     return parsed if isinstance(parsed, datetime) else None
 
 
-def current_data(workflow):
-    """The data as the running instance sees it: merged from its last and open tasks."""
+def current_data(workflow, bundle=None):
+    """The data as the running instance sees it: merged from its last and open tasks.
+
+    With the bundle, every form field also reads as its latest completed form submitted it: a
+    task completed in one parallel branch is otherwise missed while another branch still runs
+    on a copy taken before (e.g. 公布巡查结果 beside 通报市委组织部).
+    """
     merged = dict(workflow.data)
     if workflow.last_task is not None:
         merged.update(workflow.last_task.data)
     for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
         merged.update(task.data)
+    if bundle is not None:
+        for _at, form, task_data in completed_forms(bundle, workflow):
+            merged.update({k: task_data[k] for k in form.schema.get("properties", {})
+                           if k in task_data})
     return merged

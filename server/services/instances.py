@@ -72,7 +72,7 @@ def get_instance(uow, actor, instance_id):
     access.require_instance_visible(uow, actor, instance_id)
     loaded = load(uow, get_instance_row(uow, instance_id))
     keep(uow, loaded)
-    row, data = loaded.row, current_data(loaded.workflow)
+    row, data = loaded.row, current_data(loaded.workflow, loaded.bundle)
     return {
         "id": row.id, "process": row.process_id, "version": row.version_id, "state": row.state,
         "title": row.title, "organisation": row.organisation, "revision": row.revision,

@@ -5,15 +5,10 @@ log; nothing changes state. Progress is the BPMN ids of completed and ready/wait
 process (the main process and every stage process it has called), for bpmn-js markers
 (`canvas.addMarker(id, 'done' | 'active')`).
 """
-from collections import deque
-
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
-from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from ..engine.calendar import BEIJING, last_day
+from ..engine.progress import called_processes, completed_forms, element_progress, forms_in_order
 from ..engine.projection import current_data
 from ..store import schema
 from . import access
@@ -30,60 +25,6 @@ ACTOR_NAMES = {"system": "系统", "public": "群众（身份保密）"}
 # Process variables that no form defines but people understand; everything else unnamed is hidden.
 PROCESS_FIELDS = {"target_name": "巡查对象", "inspection_status": "巡查状态",
                   "report_channel_open": "受理群众举报", "roster_core_size": "巡查组核心成员人数"}
-ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
-
-
-# -- diagram progress ---------------------------------------------------------------------------
-
-def progress(workflow):
-    """{process id: {"done": [...], "active": [...]}} over the workflow and its subprocesses.
-
-    Active: ready, waiting or started elements (a running call activity, a user task, a receive
-    task waiting for a message). A boundary timer or signal waiting beside its task is not active
-    itself (the task it guards is); once it fired it counts as done. An element run again in a
-    loop (a returned draft) is active, not done.
-    """
-    found = {}
-    for task in workflow.get_tasks():
-        spec = task.task_spec
-        bpmn_id = getattr(spec, "bpmn_id", None)
-        if not bpmn_id:
-            continue
-        entry = found.setdefault(task.workflow.spec.name, {"done": set(), "active": set()})
-        if task.state == TaskState.COMPLETED:
-            entry["done"].add(bpmn_id)
-        elif task.state & ACTIVE and not (isinstance(spec, BoundaryEvent)
-                                          and task.state == TaskState.WAITING):
-            entry["active"].add(bpmn_id)
-    return {pid: {"done": sorted(e["done"] - e["active"]), "active": sorted(e["active"])}
-            for pid, e in found.items()}
-
-
-def _walk(spec):
-    """The task specs of a process spec, breadth first from its start (roughly diagram order)."""
-    seen, queue, order = set(), deque([spec.start]), []
-    while queue:
-        task_spec = queue.popleft()
-        if task_spec is None or task_spec.name in seen:
-            continue
-        seen.add(task_spec.name)
-        order.append(task_spec)
-        queue.extend(task_spec.outputs)
-    return order
-
-
-def process_order(bundle, process_id):
-    """The process and the processes it calls (recursively), in the order they are called."""
-    spec, subprocess_specs = bundle.spec_for(process_id)
-    specs = {process_id: spec, **subprocess_specs}
-    order, queue = [], deque([process_id])
-    while queue:
-        pid = queue.popleft()
-        if pid in order or pid not in specs:
-            continue
-        order.append(pid)
-        queue.extend(t.spec for t in _walk(specs[pid]) if isinstance(t, SubWorkflowTask))
-    return order, specs
 
 
 def diagram_file(uow, actor, instance_id, process_id):
@@ -91,7 +32,7 @@ def diagram_file(uow, actor, instance_id, process_id):
     access.require_instance_visible(uow, actor, instance_id)
     row = get_instance_row(uow, instance_id)
     bundle = bundle_for(uow, row.version_id)
-    _order, specs = process_order(bundle, row.process_id)
+    _order, specs = called_processes(bundle, row.process_id)
     spec = specs.get(process_id)
     if spec is None or spec.file not in bundle.files:
         raise NotFound(f"流程图 {process_id} 不存在")
@@ -106,9 +47,9 @@ def instance_view(uow, actor, instance_id, stage=None):
     loaded = load(uow, get_instance_row(uow, instance_id))
     keep(uow, loaded)
     row, bundle, workflow, projection = loaded.row, loaded.bundle, loaded.workflow, loaded.projection
-    data = collected_data(bundle, workflow)
-    order, specs = process_order(bundle, row.process_id)
-    marks = progress(workflow)
+    data = current_data(workflow, bundle)
+    order, specs = called_processes(bundle, row.process_id)
+    marks = element_progress(workflow)
     diagrams = [{"id": pid, "name": bundle.process_names.get(pid, pid),
                  "done": marks.get(pid, {}).get("done", []),
                  "active": marks.get(pid, {}).get("active", []),
@@ -234,36 +175,11 @@ def _element_names(bundle):
 
 # -- collected data ----------------------------------------------------------------------------
 
-def _completed_forms(bundle, workflow):
-    """(completion time, form, task data) of every completed user task, oldest first."""
-    found = []
-    for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        meta = bundle.task_meta(task)
-        if meta is not None and meta.form in bundle.forms:
-            found.append((task.last_state_change, bundle.forms[meta.form], task.data))
-    return sorted(found, key=lambda entry: entry[0])
-
-
-def collected_data(bundle, workflow):
-    """The instance's data with every form field as its latest completed form submitted it.
-
-    `current_data` alone misses what a task completed in one parallel branch while another
-    branch still runs on a copy taken before (e.g. 公布巡查结果 beside 通报市委组织部): the data of
-    completed user tasks is laid over it, field by field, in the order they were completed.
-    """
-    data = current_data(workflow)
-    for _at, form, task_data in _completed_forms(bundle, workflow):
-        for key in form.schema.get("properties", {}):
-            if key in task_data:
-                data[key] = task_data[key]
-    return data
-
-
 def completed_form_data(bundle, workflow, form_name):
     """The fields of `form_name` as its latest completed task submitted them; None if no task
     with that form has been completed."""
     latest = None
-    for _at, form, task_data in _completed_forms(bundle, workflow):
+    for _at, form, task_data in completed_forms(bundle, workflow):
         if form.name == form_name:
             latest = {k: task_data[k] for k in form.schema.get("properties", {}) if k in task_data}
     return latest
@@ -273,7 +189,7 @@ def readable_data(bundle, order, specs, actor, data):
     """The data collected so far as sections per form (form title, field titles, Chinese labels),
     in the order the forms come in the procedure. Fields whose form restricts `read_roles` (a
     reporter's identity, say) are left out for everyone else."""
-    forms = _forms_in_order(bundle, order, specs)
+    forms = forms_in_order(bundle, order, specs)
     hidden = hidden_fields(bundle.forms.values(), actor)
     shown, sections = set(), []
     for form in forms:
@@ -297,17 +213,6 @@ def readable_data(bundle, order, specs, actor, data):
     if other:
         sections.append({"title": "流程信息", "items": other})
     return sections
-
-
-def _forms_in_order(bundle, order, specs):
-    names = []
-    for pid in order:
-        for task_spec in _walk(specs[pid]):
-            if isinstance(task_spec, UserTask):
-                meta = bundle.tasks.get((pid, task_spec.bpmn_id))
-                if meta and meta.form in bundle.forms and meta.form not in names:
-                    names.append(meta.form)
-    return [bundle.forms[name] for name in names]
 
 
 def _empty(value):

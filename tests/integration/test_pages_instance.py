@@ -8,7 +8,7 @@ from sqlalchemy import select
 from server.services import instances
 from server.services.context import unit_of_work
 from server.services.state import get_instance_row, load
-from server.services.timeline import progress
+from server.engine.progress import element_progress as progress
 from server.store import schema
 from tests.browser.drive import Inspection, staff_desk
 from tests.conftest import REQUIRE_ALL, ROOT
