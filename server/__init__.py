@@ -32,6 +32,11 @@ def create_app(test_config=None):
                                         clock_mode=app.config["CLOCK"],
                                         password_method=app.config["PASSWORD_METHOD"])
 
+    if app.config["PROXY_HOPS"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_HOPS"],
+                                x_proto=app.config["PROXY_HOPS"])
+
     from . import cli
     from .web import init_app as init_web
     cli.init_app(app)

@@ -14,6 +14,15 @@ DEFAULTS = {
     "PASSWORD_METHOD": "scrypt",
     # Seconds the timer worker waits at most before re-reading the earliest due time.
     "WORKER_POLL_SECONDS": 1.0,
+    # Public report form throttle (in memory, per web process): per client address and overall
+    # within the window (seconds). Behind a reverse proxy set PROXY_HOPS so addresses are real.
+    "PUBLIC_REPORTS_PER_IP": 5,
+    "PUBLIC_REPORTS_TOTAL": 200,
+    "PUBLIC_REPORTS_WINDOW": 600,
+    # Trusted reverse proxies in front of the app (X-Forwarded-For hops); 0 = none.
+    "PROXY_HOPS": 0,
+    # Where `npm ci` put bpmn-js (default: node_modules/ in the project).
+    "NODE_MODULES": None,
     # Largest attachment accepted, in bytes (XUNCHA_UPLOAD_MAX_BYTES); default 20 MB.
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
 }
@@ -30,6 +39,8 @@ def from_environment():
         "SECRET_KEY": os.environ.get("XUNCHA_SECRET_KEY"),
         "LOG_FORMAT": os.environ.get("XUNCHA_LOG_FORMAT"),
     }
+    if os.environ.get("XUNCHA_PROXY_HOPS"):
+        env["PROXY_HOPS"] = int(os.environ["XUNCHA_PROXY_HOPS"])
     if os.environ.get("XUNCHA_UPLOAD_MAX_BYTES"):
         env["UPLOAD_MAX_BYTES"] = int(os.environ["XUNCHA_UPLOAD_MAX_BYTES"])
     return {k: v for k, v in env.items() if v is not None}

@@ -19,7 +19,6 @@ from ..services.errors import Conflict, InvalidInput
 from .auth import services
 
 bp = Blueprint("public", __name__, url_prefix="/public", template_folder="templates")
-DEFAULTS = {"PUBLIC_REPORTS_PER_IP": 5, "PUBLIC_REPORTS_TOTAL": 200, "PUBLIC_REPORTS_WINDOW": 600}
 TOO_MANY = "提交过于频繁，请稍后再试（同一网络地址{minutes}分钟内最多提交{count}次举报）"
 BUSY = "当前举报提交量过大，请稍后再试，或拨打举报电话"
 
@@ -68,7 +67,7 @@ def throttle():
 
 
 def _limit(name):
-    return current_app.config.get(name, DEFAULTS[name])
+    return current_app.config[name]            # declared in server/config.py
 
 
 @bp.get("/")
