@@ -192,3 +192,5 @@ def init_app(app):
     for command in (init_command, demo_command, worker_command, serve_command, users_cli,
                     instances_cli, tasks_cli, clock_cli, calendar_cli):
         app.cli.add_command(command)
+    from .cli_planning import init_app as init_planning_cli   # plan registers coverage leave
+    init_planning_cli(app)

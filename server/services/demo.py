@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..engine.calendar import BEIJING
 from ..store import schema
-from . import instances, tasks, users
+from . import instances, planning, registers, tasks, users
 from .context import unit_of_work
 from .samples import ROSTER, SAMPLES
 from .seed import ORGANISATIONS
@@ -56,7 +56,19 @@ def load_demo(services):
         for org, steps in DEMO_INSPECTIONS:
             drive(services, org, steps)
             created["instances"] += 1
+        demo_plan(services)
     return created
+
+
+def demo_plan(services):
+    """This year's plan for the office to draft: the province inspected 东明县 this year, so it
+    is excluded by default (R3.1b); 郓城县 is under inspection (full) and stays a candidate."""
+    office = _actor(services, "office")
+    with unit_of_work(services) as uow:
+        year = uow.now.astimezone(BEIJING).year
+        registers.add_external_inspection(uow, office, "dongming", "province", year,
+                                          note="省安委会延伸巡查（演示数据）")
+        return planning.start_plan(uow, office, year)
 
 
 def drive(services, org, steps):

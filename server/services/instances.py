@@ -16,6 +16,9 @@ from .versions import active_version, bundle_for
 MAIN_PROCESS = "safety_inspection"
 STATE_ACTIONS = {"suspended": "instance.suspended", "running": "instance.resumed",
                  "cancelled": "instance.cancelled"}
+# Processes whose start data the services compute (planning.py, leave.py, coverage.py).
+OWN_START = {"annual_plan": "年度巡查计划", "leave_request": "请假申请",
+             "coverage_warning": "两年全覆盖预警"}
 
 
 SELECT_ORGANISATION = Statement(
@@ -38,11 +41,23 @@ def resolve_organisation(uow, value):
 
 def start_instance(uow, actor, process_id=MAIN_PROCESS, data=None):
     access.require_role(actor, "office", "admin")
+    if process_id in OWN_START:
+        raise InvalidInput(f"{OWN_START[process_id]}须通过其专门功能发起",
+                           {"process": f"不能直接发起流程：{process_id}"})
     data = dict(data or {})
     if not data.get("target"):
         raise InvalidInput("缺少巡查对象", {"target": "此项为必填项"})
     org = resolve_organisation(uow, data["target"])
     data.update(target=org.code, target_name=org.name)
+    return create_instance(uow, actor, process_id, data, org.code, org.name)
+
+
+def create_instance(uow, actor, process_id, data, organisation, subject):
+    """Start `process_id` of the active version with `data`; the caller has checked who may.
+
+    `organisation` scopes the instance for target liaisons (None: none of them sees it);
+    `subject` completes its title (巡查：单县, 年度巡查计划：2026年).
+    """
     version = active_version(uow)
     bundle = bundle_for(uow, version)
     if process_id not in bundle.specs:
@@ -53,12 +68,12 @@ def start_instance(uow, actor, process_id=MAIN_PROCESS, data=None):
         raise EngineFailure(f"流程启动失败：{exc}") from exc
     instance_id = str(uuid.uuid4())
     projection = project(bundle, workflow)
-    title = f"{bundle.process_names.get(process_id, process_id)}：{org.name}"
+    title = f"{bundle.process_names.get(process_id, process_id)}：{subject}"
     values = {"id": instance_id, "process_id": process_id, "version_id": version, "title": title,
-              "organisation": org.code, "workflow_state": dump_state(workflow),
+              "organisation": organisation, "workflow_state": dump_state(workflow),
               "next_due_at": projection.next_due_at, "now": uow.now, "created_by": actor.username}
     INSERT_INSTANCE.execute(uow.conn, values)
-    row = SELECT_INSTANCE.row(instance_id, process_id, version, "running", 1, org.code, title)
+    row = SELECT_INSTANCE.row(instance_id, process_id, version, "running", 1, organisation, title)
     sync_tasks(uow, row, EMPTY, projection)
     uow.audit(actor, "instance.started", instance_id, process=process_id, version=version,
               data=data)

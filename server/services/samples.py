@@ -73,4 +73,17 @@ SAMPLES = {
     "org_dept_receipt.json": {"org_dept_received_date": "2026-03-21", "org_dept_receiver_name": "吴刚"},
     "archive.json": {"archive_handover_date": "2026-03-25", "archive_number": "XC-2025-003",
                      "archive_file_list": ["巡查工作方案", "巡查工作报告"], "archive_files": ["att-archive"]},
+    # Planning: the plan's candidates come from the services (read-only in the form).
+    "plan_draft.json": {"plan_items": [
+                            {"target": "shanxian", "type": "full", "include": True, "planned_quarter": "Q2"},
+                            {"target": "yingji", "type": "special", "include": True, "planned_quarter": "Q3",
+                             "special_basis": "上半年危险化学品领域事故频发", "special_sector": "危险化学品"}],
+                        "candidate_targets": ["shanxian", "yingji"]},
+    "plan_approval.json": {"decision": "approve"},
+    "leave_request.json": {"leave_username": "team_member1", "leave_name": "王强",
+                           "leave_start_date": "2025-09-15", "leave_end_date": "2025-09-16",
+                           "leave_reason": "家中有事"},
+    "leave_approval.json": {"leave_decision": "approve"},
+    "coverage_warning.json": {"coverage_arrangement": "已将东明县列入第四季度全面巡查",
+                              "arrangement_date": "2025-10-09"},
 }

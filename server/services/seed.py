@@ -12,10 +12,15 @@ ORGANISATIONS = [
 ]
 
 
+# R1.2: municipal departments with safety supervision duties are inspection targets.
+SUPERVISION_DUTY = {"yingji", "zhujian", "jiaotong"}
+
+
 def seed_organisations(uow):
     o = schema.organisations
     have = set(uow.conn.execute(select(o.c.code)).scalars())
-    rows = [{"code": c, "name": n, "kind": k} for c, n, k in ORGANISATIONS if c not in have]
+    rows = [{"code": c, "name": n, "kind": k, "has_supervision_duty": c in SUPERVISION_DUTY}
+            for c, n, k in ORGANISATIONS if c not in have]
     if rows:
         uow.conn.execute(insert(o), rows)
     return len(rows)

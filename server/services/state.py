@@ -15,6 +15,7 @@ from ..engine.serialization import dump_state, load_state
 from ..store import schema
 from ..store.fast import Statement
 from .errors import Conflict, NotFound
+from .hooks import after_save
 from .notify import record_fired
 from .versions import bundle_for
 
@@ -108,6 +109,7 @@ def save(uow, loaded, *, state=None, completed=None):
         raise Conflict("该巡查已被他人更新，请刷新后重试")
     sync_tasks(uow, row, loaded.projection, projection, completed)
     record_fired(uow, row.id, projection)
+    after_save(uow, loaded, state, completed)
     uow.after_commit.append(
         lambda: cache(uow, row.id, new_revision, workflow, projection, next_due_at))
     return projection

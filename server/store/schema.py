@@ -2,8 +2,8 @@
 from datetime import timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData, String,
-    Table, Text, TypeDecorator, UniqueConstraint,
+    JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, MetaData,
+    String, Table, Text, TypeDecorator, UniqueConstraint,
 )
 
 
@@ -33,6 +33,7 @@ organisations = Table(
     Column("code", String(40), primary_key=True),
     Column("name", String(100), nullable=False),
     Column("kind", String(20), nullable=False),          # county, department, external
+    Column("has_supervision_duty", Boolean, nullable=False, default=False),   # R1.2 (0003)
 )
 
 users = Table(
@@ -194,4 +195,69 @@ notification_marks = Table(
     Column("username", String(80), primary_key=True),
     Column("read_up_to", Integer, nullable=False, default=0),
     Column("seen_at", UtcDateTime()),
+)
+
+# Planning (migration 0003): the registers the planning rules read (R3.1a-c), the annual plans,
+# the coverage settings and the early warnings already given.
+# Inspections by the State Council's or the province's commission (R3.1b; joint ones R3.1a).
+external_inspections = Table(
+    "external_inspections", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation", String(40), ForeignKey("organisations.code"), nullable=False),
+    Column("body", String(20), nullable=False),           # state_council province
+    Column("year", Integer, nullable=False),
+    Column("joint_with_city", Boolean, nullable=False, default=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("registered_by", String(80), nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Index("ix_external_inspections_org_year", "organisation", "year"),
+)
+
+# The city's own inspections: written when a team enters and when its fieldwork ends, or
+# registered by the office for inspections made before the system (instance_id empty).
+inspection_history = Table(
+    "inspection_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation", String(40), ForeignKey("organisations.code"), nullable=False),
+    Column("inspection_type", String(20), nullable=False),   # full special
+    Column("onsite_start", Date, nullable=False),
+    Column("fieldwork_end", Date),
+    Column("joint_with_province", Boolean, nullable=False, default=False),
+    Column("instance_id", String(36), ForeignKey("instances.id"), unique=True),
+    Column("note", Text, nullable=False, default=""),
+    Column("registered_by", String(80), nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Index("ix_inspection_history_org", "organisation", "onsite_start"),
+)
+
+# An annual plan is an `annual_plan` instance; this row finds it by year and keeps its outcome.
+inspection_plans = Table(
+    "inspection_plans", metadata,
+    Column("instance_id", String(36), ForeignKey("instances.id"), primary_key=True),
+    Column("year", Integer, nullable=False),
+    Column("state", String(20), nullable=False),         # drafting approved cancelled
+    Column("started_by", String(80), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("approved_by", String(80)),
+    Column("approved_at", UtcDateTime()),
+    Column("inspections", JSON, nullable=False, default=list),   # instance ids started from it
+    Index("ix_inspection_plans_year", "year", "state"),
+)
+
+# Settings the office changes at run time (coverage cycle start, early-warning date).
+planning_settings = Table(
+    "planning_settings", metadata,
+    Column("key", String(60), primary_key=True),
+    Column("value", JSON, nullable=False),
+    Column("updated_by", String(80), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+# One early warning per two-year cycle (R3.1a): the row makes it happen once.
+coverage_warnings = Table(
+    "coverage_warnings", metadata,
+    Column("cycle_start_year", Integer, primary_key=True),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("uncovered", JSON, nullable=False),
+    Column("instance_id", String(36), ForeignKey("instances.id")),
 )
