@@ -61,13 +61,16 @@ def called_processes(bundle, process_id):
 
 
 def completed_forms(bundle, workflow):
-    """(completion time, form, task data) of every completed user task, oldest first."""
+    """(task id, form, task data) of every completed user task, oldest first.
+
+    A filter on state would not descend below unfinished tasks, so every task is looked at.
+    """
     found = []
-    for task in workflow.get_tasks(state=TaskState.COMPLETED):
-        meta = bundle.task_meta(task)
+    for task in workflow.get_tasks():
+        meta = bundle.task_meta(task) if task.state == TaskState.COMPLETED else None
         if meta is not None and meta.form in bundle.forms:
-            found.append((task.last_state_change, bundle.forms[meta.form], task.data))
-    return sorted(found, key=lambda entry: entry[0])
+            found.append((task.last_state_change, task.id, bundle.forms[meta.form], task.data))
+    return [entry[1:] for entry in sorted(found, key=lambda entry: entry[0])]
 
 
 def forms_in_order(bundle, order, specs):

@@ -146,17 +146,33 @@ def _due_at(task):
 def current_data(workflow, bundle=None):
     """The data as the running instance sees it: merged from its last and open tasks.
 
-    With the bundle, every form field also reads as its latest completed form submitted it: a
-    task completed in one parallel branch is otherwise missed while another branch still runs
-    on a copy taken before (e.g. 公布巡查结果 beside 通报市委组织部).
+    With the bundle, what a user task submitted in a parallel branch that has already finished
+    is laid over it too (e.g. 公布巡查结果 beside 通报市委组织部): such a task is an ancestor of no
+    open task, so its data has not flowed into any of them yet. Read-only fields are the
+    process's and are not laid over.
     """
     merged = dict(workflow.data)
     if workflow.last_task is not None:
         merged.update(workflow.last_task.data)
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+    open_tasks = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+    for task in open_tasks:
         merged.update(task.data)
     if bundle is not None:
-        for _at, form, task_data in completed_forms(bundle, workflow):
+        upstream = _ancestors(open_tasks)
+        for task_id, form, task_data in completed_forms(bundle, workflow):
+            if task_id in upstream:
+                continue
+            read_only = form.read_only_fields()
             merged.update({k: task_data[k] for k in form.schema.get("properties", {})
-                           if k in task_data})
+                           if k in task_data and k not in read_only})
     return merged
+
+
+def _ancestors(tasks):
+    found = set()
+    for task in tasks:
+        parent = task.parent
+        while parent is not None and parent.id not in found:
+            found.add(parent.id)
+            parent = parent.parent
+    return found

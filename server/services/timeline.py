@@ -179,7 +179,7 @@ def completed_form_data(bundle, workflow, form_name):
     """The fields of `form_name` as its latest completed task submitted them; None if no task
     with that form has been completed."""
     latest = None
-    for _at, form, task_data in completed_forms(bundle, workflow):
+    for _task_id, form, task_data in completed_forms(bundle, workflow):
         if form.name == form_name:
             latest = {k: task_data[k] for k in form.schema.get("properties", {}) if k in task_data}
     return latest
