@@ -10,6 +10,7 @@ from ..store import schema
 from ..store.fast import Statement
 from . import access
 from .errors import Conflict, EngineFailure, InvalidInput
+from .tasks import hidden_fields
 from .state import EMPTY, SELECT_INSTANCE, cache, get_instance_row, keep, load, save, sync_tasks
 from .versions import active_version, bundle_for
 
@@ -88,6 +89,9 @@ def get_instance(uow, actor, instance_id):
     loaded = load(uow, get_instance_row(uow, instance_id))
     keep(uow, loaded)
     row, data = loaded.row, current_data(loaded.workflow, loaded.bundle)
+    # Fields a form restricts (a reporter's identity, R4.2.2) are left out for other roles.
+    hidden = hidden_fields(loaded.bundle.forms.values(), actor)
+    data = {key: value for key, value in data.items() if key not in hidden}
     return {
         "id": row.id, "process": row.process_id, "version": row.version_id, "state": row.state,
         "title": row.title, "organisation": row.organisation, "revision": row.revision,

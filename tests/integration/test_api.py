@@ -220,3 +220,24 @@ def test_openapi_document_describes_every_route(api):
                 else:
                     routes.add((path.replace("{int:year}", "{year}"), method))
     assert routes == described
+
+
+def test_api_additions_for_clients(api):
+    instance_id = start(api)
+    task = open_task(api, "office", "确认巡查结束")
+    assert task["form_name"] == "end.json"
+    clock = api.as_("office").get("/api/admin/clock").get_json()
+    assert clock == {"now": "2025-09-01T09:00:00+08:00", "mode": "fake"}
+    api.as_("office").post(f"/api/tasks/{task['id']}/complete", json={"data": {
+        "fieldwork_end": "2025-09-26", "members": [{"username": "leader", "role": "leader"}]}})
+    fixed = api.as_("office").post(f"/api/instances/{instance_id}/corrections",
+                                   json={"changes": {"fieldwork_end": "2025-09-30"}})
+    assert fixed.status_code == 200
+    assert open_task(api, "leader", "提交巡查工作报告")["due_at"] == "2025-10-29T00:00:00+08:00"
+    assert api.as_("leader").post(f"/api/instances/{instance_id}/corrections",
+                                  json={"changes": {"fieldwork_end": "2025-09-30"}}).status_code == 403
+    assert api.as_("office").post(f"/api/instances/{instance_id}/corrections",
+                                  json={"changes": {}}).status_code == 422
+    api.as_("admin").post("/api/admin/clock", json={"now": "2025-10-29T00:00:00+08:00"})
+    notices = api.as_("leader").get("/api/notifications").get_json()["notifications"]
+    assert {n["kind"] for n in notices} == {"reminder", "deadline"}

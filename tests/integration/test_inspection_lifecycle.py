@@ -330,3 +330,16 @@ def test_poor_rectification_leads_to_an_interview_and_a_new_round(office_desk):
     case.do("office", "审核整改情况", verdict="accepted")
     case.disclose()
     assert desk.instance(case.id)["state"] == "completed"
+
+
+def test_the_reporters_identity_is_shown_only_to_whom_the_form_allows(office_desk):
+    desk = office_desk
+    case = Inspection(desk)
+    case.prepare()
+    case.enter()
+    office = desk.actor("office")
+    with unit_of_work(desk.services) as uow:
+        instances.receive_public_report(uow, office, case.id, {
+            "report_channel": "phone", "report_content": "夜间违规生产", "reporter_name": "李四"})
+    assert desk.instance(case.id, "team_leader")["data"]["reporter_name"] == "李四"
+    assert "reporter_name" not in desk.instance(case.id, "shanxian")["data"]

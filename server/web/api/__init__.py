@@ -42,7 +42,7 @@ def task_json(task):
         "due_at": iso(task.get("due_at")), "provisional": bool(task.get("provisional")),
         "overdue": bool(task.get("overdue")), "claimed_by": task.get("claimed_by"),
         "clauses": task.get("clauses") or [], "state": task.get("state"),
-        "process": task.get("process_id"),
+        "process": task.get("process_id"), "form_name": task.get("form"),
     }
 
 

@@ -33,6 +33,14 @@ def load_year(year):
     return jsonify(year=year, recomputed_instances=recomputed)
 
 
+@bp.get("/admin/clock")
+@login_required
+def read_clock():
+    """The time the services run at (the shared fake clock, or the real time)."""
+    with unit_of_work(services()) as uow:
+        return jsonify(now=iso(uow.now), mode=services().clock_mode)
+
+
 @bp.post("/admin/clock")
 @login_required
 def set_clock():

@@ -71,3 +71,15 @@ def register_report(instance_id):
     with unit_of_work(services()) as uow:
         instances.receive_public_report(uow, actor(), instance_id, json_body())
     return jsonify(ok=True), 201
+
+
+@bp.post("/<instance_id>/corrections")
+@login_required
+def correct(instance_id):
+    """The office corrects a date a deadline counts from (e.g. the end of fieldwork)."""
+    changes = json_body().get("changes")
+    if not isinstance(changes, dict) or not changes:
+        raise InvalidInput("请给出要更正的字段", {"changes": "须为非空对象"})
+    with unit_of_work(services()) as uow:
+        instances.correct_dates(uow, actor(), instance_id, changes)
+    return jsonify(id=instance_id, changes=changes)

@@ -110,7 +110,12 @@ PATHS = {
         "载入年度节假日安排", params=[{"name": "year", "in": "path", "required": True,
                                      "schema": {"type": "integer"}}],
         body=OBJECT, errors=("401", "403", "422"))},
-    "/api/admin/clock": {"post": _operation(
+    "/api/notifications": {"get": _operation("我的提醒与逾期通知", errors=("401",))},
+    "/api/instances/{instance_id}/corrections": {"post": _operation(
+        "更正期限起算日期", params=[INSTANCE_ID],
+        body={"type": "object", "required": ["changes"], "properties": {"changes": OBJECT}},
+        errors=("401", "403", "404", "409", "422"))},
+    "/api/admin/clock": {"get": _operation("当前时间（模拟时钟）", errors=("401",)), "post": _operation(
         "设置模拟时钟", body={"type": "object", "required": ["now"],
                             "properties": {"now": {"type": "string", "format": "date-time"}}},
         errors=("401", "403", "409", "422"))},

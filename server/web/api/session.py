@@ -2,11 +2,11 @@
 from flask import Blueprint, jsonify
 from flask_login import login_required, login_user, logout_user
 
-from ...services import users, versions
+from ...services import inbox, users, versions
 from ...services.context import unit_of_work
 from ...services.errors import InvalidInput, ServiceError
 from ..auth import User, actor, services
-from . import json_body
+from . import iso, json_body
 
 bp = Blueprint("api_session", __name__, url_prefix="/api")
 
@@ -48,6 +48,18 @@ def new_token():
     with unit_of_work(services()) as uow:
         token = users.issue_api_token(uow, actor().username)
     return jsonify(token=token), 201
+
+
+@bp.get("/notifications")
+@login_required
+def notifications():
+    """Reminders and overdue notices about tasks the caller may work on, newest first."""
+    with unit_of_work(services()) as uow:
+        found = inbox.notifications(uow, actor(), limit=100)
+    return jsonify(unread=found["unread"], notifications=[
+        {"id": n["id"], "kind": n["kind"], "message": n["message"], "task_id": n["task_id"],
+         "instance_id": n["instance_id"], "created_at": iso(n["created_at"]),
+         "unread": n["unread"]} for n in found["items"]])
 
 
 @bp.get("/processes")
