@@ -63,8 +63,9 @@ def _clean(data):
     return {k: v for k, v in data.items() if not callable(v) and not isinstance(v, ModuleType)}
 
 
-def _task_dict(task, parent):
-    """TaskConverter.to_dict: the task, its data stored as a delta against its parent's."""
+def _task_dict(task, parent, typename):
+    """TaskConverter.to_dict and the registry's typename: the task, its data stored as a delta
+    against its parent's."""
     mine = task.data
     if parent is None:
         data, delta = mine, {}
@@ -88,23 +89,23 @@ def _task_dict(task, parent):
         "internal_data": _clean(internal) if internal else {},
         "data": data,
         "delta": delta,
+        "typename": typename,
     }
 
 
 def _tasks_dict(tasks, typename):
-    out = {}
-    for key, task in tasks.items():
-        dct = _task_dict(task, tasks.get(task._parent))    # task.parent, without the property
-        dct["typename"] = typename
-        out[_text(key)] = dct
-    return out
+    # tasks.get(task._parent) is task.parent, without the property
+    return {_text(key): _task_dict(task, tasks.get(task._parent), typename)
+            for key, task in tasks.items()}
 
 
 class LeanTaskConverter(TaskConverter):
     """The library's task format, written faster (dump_state does not come through here)."""
 
     def to_dict(self, task):
-        return _task_dict(task, task.parent)
+        dct = _task_dict(task, task.parent, None)
+        del dct["typename"]                     # the registry adds it
+        return dct
 
 
 def _make_serializer():

@@ -5,13 +5,13 @@ from sqlalchemy import func, select
 
 from ..engine import runtime
 from ..engine.projection import current_data, project
-from ..engine.serialization import dump_state
 from ..store import schema
 from ..store.fast import Statement
 from . import access
 from .errors import Conflict, EngineFailure, InvalidInput
 from .tasks import hidden_fields
-from .state import EMPTY, SELECT_INSTANCE, cache, get_instance_row, keep, load, save, sync_tasks
+from .state import (EMPTY, SELECT_INSTANCE, cache, get_instance_row, keep, load, save,
+                    stored_state, sync_tasks)
 from .versions import active_version, bundle_for
 
 MAIN_PROCESS = "safety_inspection"
@@ -71,7 +71,7 @@ def create_instance(uow, actor, process_id, data, organisation, subject):
     projection = project(bundle, workflow)
     title = f"{bundle.process_names.get(process_id, process_id)}：{subject}"
     values = {"id": instance_id, "process_id": process_id, "version_id": version, "title": title,
-              "organisation": organisation, "workflow_state": dump_state(workflow),
+              "organisation": organisation, "workflow_state": stored_state(uow, workflow),
               "next_due_at": projection.next_due_at, "now": uow.now, "created_by": actor.username}
     INSERT_INSTANCE.execute(uow.conn, values)
     row = SELECT_INSTANCE.row(instance_id, process_id, version, "running", 1, organisation, title)

@@ -89,6 +89,21 @@ def keep(uow, loaded):
           loaded.next_due_at)
 
 
+def stored_state(uow, workflow):
+    """The workflow state as the row stores it.
+
+    On SQLite it is padded with spaces (still JSON) to a multiple of 1 KiB: SQLite overwrites a
+    row of unchanged size in place, while a row that changes size has its overflow pages freed
+    and allocated again, which also rewrites the free-list page and the database header. A state
+    grows by a few hundred bytes per step, so most saves keep the size: about one page fewer in
+    the WAL of each save (of nine), and checkpoints copy that much less.
+    """
+    state = dump_state(workflow)
+    if uow.conn.dialect.name == "sqlite":
+        state += " " * (-len(state) % 1024)
+    return state
+
+
 def save(uow, loaded, *, state=None, completed=None):
     """Persist after a change. `completed` = (task id, username) of a task just completed."""
     row, workflow = loaded.row, loaded.workflow
@@ -98,7 +113,7 @@ def save(uow, loaded, *, state=None, completed=None):
     if state in ("completed", "cancelled"):
         projection = Projection((), (), projection.fired)
     new_revision = row.revision + 1
-    values = {"id": row.id, "revision": row.revision, "state": dump_state(workflow),
+    values = {"id": row.id, "revision": row.revision, "state": stored_state(uow, workflow),
               "new_revision": new_revision, "new_state": state, "now": uow.now}
     next_due_at = projection.next_due_at if state == "running" else None
     if next_due_at == loaded.next_due_at:

@@ -21,8 +21,10 @@ class Statement:
 
     def _prepare(self, conn, params):
         if conn.dialect.name == "sqlite":
-            return self.sql, {k: _to_sqlite(v) for k, v in params.items()}
-        return self.pg_sql, {k: _to_postgres(v) for k, v in params.items()}
+            return self.sql, {k: v if type(v) in _AS_IS else _to_sqlite(v)
+                              for k, v in params.items()}
+        return self.pg_sql, {k: v if type(v) in _AS_IS else _to_postgres(v)
+                             for k, v in params.items()}
 
     def execute(self, conn, params):
         """Run it; the DBAPI cursor (for `rowcount`)."""
@@ -46,6 +48,9 @@ class Statement:
         if datetimes:
             row = row._replace(**{name: _read_datetime(getattr(row, name)) for name in datetimes})
         return row
+
+
+_AS_IS = frozenset({str, int, float, bool, type(None)})     # what both drivers take unchanged
 
 
 def _to_sqlite(value):
