@@ -194,3 +194,5 @@ def init_app(app):
         app.cli.add_command(command)
     from .cli_planning import init_app as init_planning_cli   # plan registers coverage leave
     init_planning_cli(app)
+    from .cli_scenarios import init_app as init_scenarios_cli   # scenarios run|register
+    init_scenarios_cli(app)

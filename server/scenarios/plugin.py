@@ -86,8 +86,8 @@ def xuncha_session(pytestconfig):
     if pytestconfig.getoption("xuncha_driver") == "http":
         try:
             from .http_driver import HttpSession
-        except ImportError:
-            raise pytest.UsageError("HTTP 驱动尚未提供（server/scenarios/http_driver.py 随 Web API 一起实现）")
+        except ImportError as exc:
+            raise pytest.UsageError(f"HTTP 驱动无法加载（需要 requests：pip install -e '.[test]'）：{exc}")
         session = HttpSession(pytestconfig.getoption("xuncha_url"), source_root(pytestconfig))
     else:
         from .engine_driver import EngineSession
