@@ -226,6 +226,7 @@ def test_api_additions_for_clients(api):
     instance_id = start(api)
     task = open_task(api, "office", "确认巡查结束")
     assert task["form_name"] == "end.json"
+    assert api.as_("office").get(f"/api/tasks/{task['id']}").get_json()["form_name"] == "end.json"
     clock = api.as_("office").get("/api/admin/clock").get_json()
     assert clock == {"now": "2025-09-01T09:00:00+08:00", "mode": "fake"}
     api.as_("office").post(f"/api/tasks/{task['id']}/complete", json={"data": {

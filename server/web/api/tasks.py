@@ -36,7 +36,8 @@ def show(task_id):
     with unit_of_work(services()) as uow:
         task = tasks.get_task(uow, actor(), task_id)
     body = task_json(task)
-    body.update(form=task["form"], ui=task["ui"], title=task["form_title"], data=task["data"])
+    body.update(form=task["form"], form_name=task["form_name"], ui=task["ui"],
+                title=task["form_title"], data=task["data"])
     return jsonify(body)
 
 
