@@ -10,6 +10,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from .progress import completed_forms
 
+READY = TaskState.READY
+
 
 @dataclass(frozen=True)
 class OpenTask:
@@ -62,25 +64,30 @@ class Projection:
 
 def walk(workflow):
     """Every task, in the order of `workflow.get_tasks()` (depth first, a subprocess's tasks
-    before the children of the task that started it), without the library's filtering iterator
-    (a fifth of the cost)."""
+    before the children of the task that started it), as a list, without the library's
+    filtering iterator (a tenth of the cost)."""
     subprocesses = workflow.subprocesses
-    stack = [workflow.task_tree]
+    found, stack = [], [workflow.task_tree]
+    push, pop, append = stack.append, stack.pop, found.append
     while stack:
-        task = stack.pop()
-        yield task
-        tasks = task.workflow.tasks
-        stack.extend(tasks[child] for child in reversed(task._children))
-        subprocess = subprocesses.get(task.id) if subprocesses else None
-        if subprocess is not None:
-            stack.append(subprocess.task_tree)
+        task = pop()
+        append(task)
+        if task._children:
+            tasks = task.workflow.tasks
+            for child in reversed(task._children):
+                push(tasks[child])
+        if subprocesses:
+            subprocess = subprocesses.get(task.id)
+            if subprocess is not None:
+                push(subprocess.task_tree)
+    return found
 
 
 def project(bundle, workflow):
     user_tasks, timers, fired, late = [], [], [], {}
     for task in walk(workflow):
         spec = task.task_spec
-        if task.state == TaskState.READY and spec.manual:
+        if task._state == READY and spec.manual:
             user_tasks.append(task)
         elif isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
             _timer(bundle, task, timers, fired, late)
