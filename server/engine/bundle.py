@@ -61,7 +61,7 @@ class TimerMeta:
 
 class Bundle:
     def __init__(self, files, content_hash, specs, forms, tasks, timers, process_names,
-                 decisions=None):
+                 decisions=None, properties=None):
         self.files = files
         self.content_hash = content_hash
         self.specs = specs                  # process id -> (spec, subprocess specs)
@@ -70,6 +70,17 @@ class Bundle:
         self.timers = timers                # (process id, bpmn id) -> TimerMeta
         self.process_names = process_names  # process id -> name
         self.decisions = decisions or {}    # decision id -> DMN engine
+        self.properties = properties or {}  # process id -> {name: value} (process extensions)
+
+    def regulation(self, process_id):
+        """R0.1, R5: the regulation a process implements, from its extension properties
+        `regulation`, `regulationAdopted`, `regulationAdoptedBy` and `regulationVersion`; None when it names none."""
+        found = self.properties.get(process_id) or {}
+        if not found.get("regulation"):
+            return None
+        return {"name": found["regulation"], "adopted": found.get("regulationAdopted"),
+                "adopted_by": found.get("regulationAdoptedBy"),
+                "version": found.get("regulationVersion")}
 
     def spec_for(self, process_id):
         try:
@@ -110,13 +121,14 @@ def _build(files, key):
     problems = []
     forms = _parse_forms(files, problems)
     parser = _parse_diagrams(files, problems)
+    properties = _process_properties(files) if parser else {}
     specs, names = _build_specs(parser, problems) if parser else ({}, {})
     decisions = _build_decisions(parser, problems) if parser else {}
     _check_form_decisions(forms, decisions, problems)
     tasks, timers = _index(specs, names, forms, problems)
     if problems:
         raise InvalidBundle(problems)
-    return Bundle(files, key, specs, forms, tasks, timers, names, decisions)
+    return Bundle(files, key, specs, forms, tasks, timers, names, decisions, properties)
 
 
 def _parse_forms(files, problems):
@@ -153,6 +165,25 @@ def _parse_diagrams(files, problems):
         except ValidationException as exc:
             problems.append(_from_validation(exc, path))
     return None if problems else parser
+
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _process_properties(files):
+    """The `spiffworkflow:properties` of each process element (SpiffWorkflow 3.2 reads extension
+    properties of tasks only): {process id: {name: value}}. The diagrams parsed already."""
+    found = {}
+    for path in sorted(p for p in files if p.endswith(".bpmn")):
+        root = read_xml(files[path])
+        for process in root.iterfind(f"{{{BPMN_NS}}}process"):
+            props = {prop.get("name"): prop.get("value") for prop in process.iterfind(
+                f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property")
+                if prop.get("name")}
+            if props:
+                found[process.get("id")] = props
+    return found
 
 
 def _build_specs(parser, problems):

@@ -24,6 +24,8 @@ ids, times aware datetimes, refusals raised as `Refusal`. The in-process driver
 | `_correct(user, id, changes)` | None                                      | (no endpoint yet)                       |
 | `_notifications(user)`    | [{"kind", "message", "instance_id", "task_name"}] | (no endpoint yet)                   |
 | `_executed(id)`           | {process: {"nodes", "flows"}} for coverage, or {} | (no endpoint yet)                   |
+| `_processes(user)`        | [{"id", "name", "version", "regulation"?}]    | GET /api/processes                      |
+| `_office(name, body)`     | the answer of office_calls.call (registers, annual plan, coverage, leave) | POST /_scenario/office/{name} (scenario server only) |
 
 A task row has "id", "instance_id" (inbox only), "name", "stage", "role", "organisation",
 "due_at" (datetime or None), "provisional", "overdue", "clauses" and, where known, "form" (the
@@ -156,6 +158,12 @@ class Driver:
 
     def _executed(self, instance_id):
         return {}
+
+    def _processes(self, username):
+        raise NotImplementedError
+
+    def _office(self, name, body):
+        raise NotImplementedError
 
     def _id(self, ref):
         return self._ids[ref]
@@ -293,6 +301,93 @@ class Driver:
 
     def _do_correct(self, username, ref, name, value):
         self._correct(username, self._id(ref), {name: value})
+
+    # ---- planning (R1.2, R3.1a-c) and leave (R4.2.3): the office's registers and requests ------
+    def register_external(self, organisation, body, year, joint=False):
+        """The State Council's or the province's commission inspected `organisation` in `year`."""
+        return self._action("office", "external", {"organisation": organisation, "body": body,
+                                                   "year": year, "joint": joint})
+
+    def register_past(self, organisation, kind, onsite_start, fieldwork_end=None):
+        """An inspection by the city outside the system (on site from `onsite_start`)."""
+        return self._action("office", "history", {
+            "organisation": organisation, "type": kind, "onsite_start": onsite_start,
+            "fieldwork_end": fieldwork_end})
+
+    def _do_office(self, name, body):
+        self._office(name, body)
+
+    def start_plan(self, year):
+        """Start the annual plan of `year` (the office drafts it); its reference."""
+        ref = f"{year}年度巡查计划#{len(self._targets) + 1}"
+        return self._new_instance(ref, None, "plan", {"year": year})
+
+    def request_leave(self, ref):
+        """Open a leave request in inspection `ref` (the office registers it); its reference."""
+        leave_ref = f"请假申请#{len(self._targets) + 1}"
+        return self._new_instance(leave_ref, self._targets[ref], "leave", {"inspection": ref})
+
+    def _new_instance(self, ref, target, name, body):
+        self._targets[ref] = target
+        try:
+            self._action("new_instance", ref, name, body)
+        except Refusal:
+            del self._targets[ref]
+            raise
+        return ref
+
+    def _do_new_instance(self, ref, name, body):
+        if "inspection" in body:
+            body = {"inspection_id": self._id(body["inspection"])}
+        self._remember(ref, self._office(name, body))
+
+    def coverage_check(self):
+        """The daily check of two-year coverage (R3.1a): the counties warned about, or None when
+        no warning was due."""
+        ref = f"两年全覆盖预警#{len(self._targets) + 1}"
+        self._targets[ref] = None
+        found = self._action("coverage_check", ref)
+        if not found:
+            del self._targets[ref]
+        return found
+
+    def _do_coverage_check(self, ref):
+        found = self._office("coverage_check", {})
+        if not found:
+            return None
+        if found.get("instance_id"):
+            self._remember(ref, found["instance_id"])
+            return found["uncovered"]
+        return []
+
+    def coverage(self, year):
+        """The two-year cycle containing `year`: {"cycle": label, "counties": [{"name", "covered"}]}."""
+        return self._query("coverage", year)
+
+    def _read_coverage(self, year):
+        return self._office("coverage", {"year": year})
+
+    def regulations(self):
+        """{process id: {"name", "adopted", "adopted_by", "version"}} of the deployed processes
+        that name the regulation they implement (R0.1, R5)."""
+        return self._query("regulations")
+
+    def _read_regulations(self):
+        return {p["id"]: p["regulation"] for p in self._processes(OBSERVER) if p.get("regulation")}
+
+    def inbox_instances(self, who, task_name):
+        """Whatever the inspection: the instances of the open tasks called `task_name` in `who`'s
+        inbox, each as {"organisation", "data"}."""
+        return self._query("inbox_instances", self.user(who), task_name)
+
+    def _read_inbox_instances(self, username, task_name):
+        found = []
+        for row in self._inbox(username):
+            if row["name"] == task_name:
+                instance = self._instance(OBSERVER, row["instance_id"])
+                found.append({"organisation": instance.get("organisation"),
+                              "data": instance.get("data") or {}})
+        return found
 
     # ---- reads -----------------------------------------------------------------------------
     def open_tasks(self, ref):

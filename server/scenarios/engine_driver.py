@@ -29,10 +29,11 @@ from ..services.demo import demo_users
 from ..services.errors import ServiceError
 from ..services.setup import init_database
 from ..services.state import get_instance_row, keep, load
-from ..services.versions import read_source_tree
+from ..services.versions import active_version, bundle_for, read_source_tree
 from ..engine.roles import effective_roles
 from ..store import schema
 from ..store.db import make_engine
+from . import office_calls
 from .coverage import Diagrams, executed
 from .driver import Driver, Refusal, task_of
 
@@ -298,6 +299,22 @@ class EngineDriver(Driver):
         return [{"kind": r.kind, "message": r.message, "instance_id": r.instance_id,
                  "task_name": r.name} for r in rows
                 if r.role in roles and (r.role != "target" or r.organisation == actor.organisation)]
+
+    def _processes(self, username):
+        # As GET /api/processes answers (server/web/api/session.py).
+        with unit_of_work(self.services) as uow:
+            version = active_version(uow)
+            bundle = bundle_for(uow, version)
+        found = []
+        for pid, name in sorted(bundle.process_names.items()):
+            entry = {"id": pid, "name": name, "version": version}
+            if bundle.regulation(pid):
+                entry["regulation"] = bundle.regulation(pid)
+            found.append(entry)
+        return found
+
+    def _office(self, name, body):
+        return self._call(office_calls.ACTOR, lambda uow, actor: office_calls.call(name, uow, actor, body))
 
     def _executed(self, instance_id):
         with unit_of_work(self.services) as uow:

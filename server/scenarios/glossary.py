@@ -67,6 +67,11 @@ REPORT_CHANNELS = {"举报电话": "phone", "举报邮箱": "mail", "来信": "l
 
 NOTICE_KINDS = {"到期提醒": "reminder", "逾期通知": "deadline"}
 
+# R3.1: the two ways of inspection; R3.1b: who inspects beyond the city (registers.BODIES).
+INSPECTION_TYPES = {"全面巡查": "full", "专项巡查": "special"}
+EXTERNAL_BODIES = {"国务院安委会": "state_council", "省政府安委会": "province",
+                   "国务院安全生产委员会": "state_council", "省政府安全生产委员会": "province"}
+
 # Clause IDs of regulation/clauses.md with their short Chinese titles and categories (a–f).
 CLAUSES = {
     "R0.1": ("印发通知（制度版本）", "d"),
@@ -259,6 +264,9 @@ def _build_types():
         "举报渠道": typed(one_of(REPORT_CHANNELS), lambda t: REPORT_CHANNELS[t]),
         "通知": typed(one_of(NOTICE_KINDS), lambda t: NOTICE_KINDS[t]),
         "组内职务": typed(one_of(ROSTER_POSTS), lambda t: ROSTER_POSTS[t]),
+        "巡查方式": typed(one_of(INSPECTION_TYPES), lambda t: INSPECTION_TYPES[t]),
+        "延伸巡查机关": typed(one_of(EXTERNAL_BODIES), lambda t: EXTERNAL_BODIES[t]),
+        "条款": typed(CLAUSE_TAG.pattern, str),
         "日期": typed(DATE_PATTERN, parse_date),
         "时刻": typed(DATETIME_PATTERN, parse_datetime),
         "数": typed(r"\d+", int),

@@ -199,6 +199,22 @@ class HttpDriver(Driver):
             self.task_names[task_id] = self._call(username, "GET", f"/api/tasks/{task_id}")["name"]
         return self.task_names.get(task_id)
 
+    def _processes(self, username):
+        return self._call(username, "GET", "/api/processes")["processes"]
+
+    def _office(self, name, body):
+        """A call of office_calls.py on the scenario server (the JSON API has no such routes)."""
+        if not self.session.resettable:
+            raise AssertionError(f"“{name}”只能在场景服务器上运行（/_scenario/office/{name}）")
+        answer = requests.post(f"{self.url}/_scenario/office/{name}", json=body,
+                               timeout=REQUEST_SECONDS)
+        found = answer.json()
+        if answer.status_code >= 400:
+            raise Refusal(found.get("error") or str(answer.status_code),
+                          _UUID.sub("…", found.get("message") or ""),
+                          {k: _UUID.sub("…", str(v)) for k, v in (found.get("fields") or {}).items()})
+        return found["result"]
+
     def _executed(self, instance_id):
         if not self.session.resettable:
             return {}

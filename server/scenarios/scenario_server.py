@@ -8,7 +8,10 @@ request goes to an app made by `create_app` (fake clock) on a copy of the templa
 
 - `POST /_scenario/reset`: a new app on a new copy (the previous one and its file are dropped);
 - `GET /_scenario/executed/{instance id}`: the flow nodes and sequence flows that instance ran,
-  `{"processes": {id: {"nodes": [...], "flows": [...]}}}` (what coverage.py collects in-process).
+  `{"processes": {id: {"nodes": [...], "flows": [...]}}}` (what coverage.py collects in-process);
+- `POST /_scenario/office/{name}` with a JSON body: a call of `office_calls.py` (registers, the
+  annual plan, coverage and its warning, leave requests: services the JSON API does not offer),
+  as the office; `{"result": ...}`, or the API's error shape with 422 when the service refuses.
 
 Versions are immutable and every copy holds the same version 1, so the parsed bundle is kept
 across resets, as one long-running server keeps it. No timer worker runs: with the fake clock,
@@ -31,11 +34,13 @@ from werkzeug.wrappers import Request, Response
 from .. import create_app
 from ..services import users
 from ..services.context import Services, unit_of_work
+from ..services.errors import ServiceError
 from ..services.demo import PASSWORD, demo_users
 from ..services.setup import init_database
 from ..services.state import get_instance_row, load
 from ..services.versions import read_source_tree
 from ..store.db import make_engine
+from . import office_calls
 from .coverage import Diagrams, as_json, executed
 from .engine_driver import CLOCK_START, PASSWORD_METHOD
 
@@ -86,6 +91,15 @@ class ScenarioServer:
             loaded = load(uow, get_instance_row(uow, instance_id))
             return as_json(executed(loaded.workflow, self.diagrams))
 
+    def office(self, name, body):
+        services = self.app.extensions["xuncha"]
+        try:
+            with unit_of_work(services) as uow:
+                actor = users.actor_for(uow, office_calls.ACTOR)
+                return {"result": office_calls.call(name, uow, actor, body)}, 200
+        except ServiceError as exc:
+            return {"error": exc.code, "message": exc.message, "fields": exc.fields}, 422
+
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if not path.startswith("/_scenario/"):
@@ -96,9 +110,12 @@ class ScenarioServer:
             body, status = {"ok": True, "scenario": self.count}, 200
         elif path.startswith("/_scenario/executed/") and request.method == "GET":
             body, status = self.executed(path.rsplit("/", 1)[1]), 200
+        elif (path.startswith("/_scenario/office/") and request.method == "POST"
+              and path.rsplit("/", 1)[1] in office_calls.CALLS):
+            body, status = self.office(path.rsplit("/", 1)[1], request.get_json(force=True) or {})
         else:
             body, status = {"error": "not_found"}, 404
-        return Response(json.dumps(body), status, mimetype="application/json")(
+        return Response(json.dumps(body, ensure_ascii=False), status, mimetype="application/json")(
             environ, start_response)
 
 

@@ -5,9 +5,9 @@ Patterns use the glossary's types: {who:角色} {task:任务} {stage:阶段} {st
 The plugin registers `MODULES` with pytest, so their fixtures and step definitions are visible
 to every scenario.
 """
-from . import actions, base, observations, progress
+from . import actions, base, observations, planning, progress
 from .base import DEFINITIONS
 
-MODULES = (base, progress, actions, observations)
+MODULES = (base, progress, actions, observations, planning)
 
 __all__ = ["DEFINITIONS", "MODULES"]

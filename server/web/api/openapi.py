@@ -47,7 +47,14 @@ PATHS = {
         "delete": _operation("退出登录", errors=("401",))},
     "/api/me": {"get": _operation("当前用户", errors=("401",))},
     "/api/me/token": {"post": _operation("签发 API 令牌", ok=201, errors=("401",))},
-    "/api/processes": {"get": _operation("已部署的流程", errors=("401",))},
+    "/api/processes": {"get": _operation("已部署的流程", errors=("401",), answer={
+        "type": "object", "properties": {"processes": {"type": "array", "items": {
+            "type": "object", "required": ["id", "name", "version"], "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"},
+                "version": {"description": "版本"},
+                "regulation": {"type": "object", "description": "所依据的制度（R0.1 R5）", "properties": {
+                    "name": {"type": "string"}, "adopted": {"type": "string", "format": "date"},
+                    "adopted_by": {"type": "string"}, "version": {"type": "string"}}}}}}}})},
     "/api/instances": {
         "get": _operation("巡查列表", params=PAGING, errors=("401", "422")),
         "post": _operation("发起巡查", ok=201, body={

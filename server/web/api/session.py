@@ -68,8 +68,14 @@ def processes():
     with unit_of_work(services()) as uow:
         version = versions.active_version(uow)
         bundle = versions.bundle_for(uow, version)
-    return jsonify(processes=[{"id": pid, "name": name, "version": version}
-                              for pid, name in sorted(bundle.process_names.items())])
+    found = []
+    for pid, name in sorted(bundle.process_names.items()):
+        entry = {"id": pid, "name": name, "version": version}
+        regulation = bundle.regulation(pid)     # R0.1, R5: the regulation the diagram implements
+        if regulation:
+            entry["regulation"] = regulation
+        found.append(entry)
+    return jsonify(processes=found)
 
 
 def _me(found):
