@@ -7,7 +7,7 @@ from ..store import schema
 from . import access
 from .context import unit_of_work
 from .errors import Conflict, InvalidInput
-from .timers import fire_due_timers
+from .timers import fire_due_timers, run_daily_duties
 
 
 def ensure_settings(uow, fake_start=None):
@@ -32,4 +32,6 @@ def set_clock(services, actor, now):
         uow.conn.execute(update(schema.settings).values(fake_now=now))
         uow.audit(actor, "clock.set", previous=current.isoformat() if current else None,
                   now=now.isoformat())
-    return fire_due_timers(services)
+    fired = fire_due_timers(services)
+    run_daily_duties(services)
+    return fired

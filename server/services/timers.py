@@ -40,3 +40,13 @@ def fire_due_timers(services, limit=1000):
                 break
             fired += fire_instance_timers(uow, row)
     return fired
+
+
+def run_daily_duties(services):
+    """Duties due on a date rather than a timer: the two-year coverage warning (R3.1a)."""
+    from . import coverage, versions     # coverage starts instances: imported where used
+    with unit_of_work(services) as uow:
+        bundle = versions.bundle_for(uow, versions.active_version(uow))
+        if "coverage_warning" not in bundle.specs or "coverage_counts" not in bundle.decisions:
+            return None                       # a procedure without the coverage rule (R3.1a)
+        return coverage.issue_warning_if_due(uow)

@@ -6,10 +6,11 @@ capped at `poll_seconds` before the earliest due time is read again.
 """
 import logging
 import threading
+import time
 from datetime import datetime, timezone
 
 from .context import unit_of_work
-from .timers import earliest_due_at, fire_due_timers
+from .timers import earliest_due_at, fire_due_timers, run_daily_duties
 
 log = logging.getLogger("xuncha.worker")
 
@@ -23,10 +24,17 @@ def seconds_until_due(services, poll_seconds):
     return max(0.0, min(poll_seconds, (due - now).total_seconds()))
 
 
+DUTY_SECONDS = 60.0      # how often date-based duties (the coverage warning) are checked
+
+
 def run_worker(services, stop: threading.Event | None = None, poll_seconds=1.0):
     stop = stop or threading.Event()
     log.info("timer worker started")
+    next_duties = 0.0
     while not stop.is_set():
+        if time.monotonic() >= next_duties:
+            run_daily_duties(services)
+            next_duties = time.monotonic() + DUTY_SECONDS
         fired = fire_due_timers(services)
         if fired:
             log.debug("fired %d timer(s) at %s", fired, datetime.now(timezone.utc).isoformat())

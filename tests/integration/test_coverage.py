@@ -116,12 +116,12 @@ def test_the_office_is_warned_once_on_the_warning_day_about_uncovered_counties(e
     assert warn(desk) is None
     desk.set_clock("2025-09-30T23:59:59+08:00")
     assert warn(desk) is None
-    desk.set_clock("2025-10-01T00:00:00+08:00")
-    result = warn(desk)
-    assert result["cycle"] == "2024—2025年" and result["uncovered"] == ["东明县", "鄄城县"]
+    assert [t for t in desk.inbox("office") if t["name"] == "处理两年全覆盖预警"] == []
+    desk.set_clock("2025-10-01T00:00:00+08:00")     # the clock (or the worker) issues the warning
     assert warn(desk) is None                                    # once per cycle
     [task] = [t for t in desk.inbox("office") if t["name"] == "处理两年全覆盖预警"]
-    assert task["instance_id"] == result["instance_id"] and task["clauses"] == ["R3.1a"]
+    result = {"instance_id": task["instance_id"]}
+    assert task["clauses"] == ["R3.1a"]
     assert desk.instance(result["instance_id"])["data"]["warning_counties"] == ["东明县", "鄄城县"]
     with unit_of_work(desk.services) as uow:
         notes = uow.conn.execute(select(schema.notifications.c.message, schema.notifications.c.role)
@@ -136,13 +136,13 @@ def test_the_office_is_warned_once_on_the_warning_day_about_uncovered_counties(e
 def test_the_warning_day_is_a_setting_and_nothing_is_sent_when_all_are_covered(early_desk):
     desk, planner = early_desk, Planner(early_desk)
     planner.run("office", coverage.configure, warning_date="09-15")
-    desk.set_clock("2025-09-15T08:00:00+08:00")
     for code in COUNTIES:
         planner.external(code, 2024, joint=True)
-    result = warn(desk)
-    assert result == {"cycle": "2024—2025年", "uncovered": [], "instance_id": None}
+    desk.set_clock("2025-09-14T23:00:00+08:00")
+    assert warn(desk) is None                                    # not the warning day yet
+    desk.set_clock("2025-09-15T08:00:00+08:00")     # the warning day: all covered, nothing sent
     assert [t for t in desk.inbox("office") if t["name"] == "处理两年全覆盖预警"] == []
-    assert warn(desk) is None
+    assert warn(desk) is None                                    # checked once for the cycle
 
 
 def test_cli_coverage_show_configure_and_warn(app, early_desk):
