@@ -1,7 +1,7 @@
 """Pages and the JSON API. Views parse the request, call one service, and render."""
 from flask_wtf.csrf import CSRFProtect
 
-from . import api, auth, errors, inbox, instance_pages, ops, pages, public, task_pages
+from . import api, auth, dashboard, errors, inbox, instance_pages, ops, pages, public, task_pages
 
 csrf = CSRFProtect()
 
@@ -22,4 +22,5 @@ def init_app(app):
     app.register_blueprint(instance_pages.bp)
     app.register_blueprint(instance_pages.vendor)     # npm assets: /vendor/bpmn-js/...
     app.register_blueprint(public.bp)
+    app.register_blueprint(dashboard.bp)
     ops.init_app(app)
