@@ -2,28 +2,12 @@
 import pytest
 
 from server.services.samples import SAMPLES
+from tests.integration.web_client import Api
 
 
 @pytest.fixture
 def api(mini_app, mini_desk):
     return Api(mini_app)
-
-
-class Api:
-    def __init__(self, app):
-        self.app = app
-        self.clients = {}
-
-    def as_(self, username):
-        if username not in self.clients:
-            client = self.app.test_client()
-            answer = client.post("/api/session", json={"username": username, "password": "secret"})
-            assert answer.status_code == 200, answer.get_json()
-            self.clients[username] = client
-        return self.clients[username]
-
-    def anonymous(self):
-        return self.app.test_client()
 
 
 def start(api, target="单县", process="mini"):

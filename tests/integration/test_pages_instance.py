@@ -12,6 +12,7 @@ from server.engine.progress import element_progress as progress
 from server.store import schema
 from tests.browser.drive import Inspection, staff_desk
 from tests.conftest import REQUIRE_ALL, ROOT
+from tests.integration.web_client import Api
 
 
 @pytest.fixture
@@ -19,18 +20,8 @@ def desk(app):
     return staff_desk(app)
 
 
-class Pages:
-    def __init__(self, app):
-        self.app = app
-        self.clients = {}
-
-    def as_(self, username):
-        if username not in self.clients:
-            client = self.app.test_client()
-            answer = client.post("/api/session", json={"username": username, "password": "secret"})
-            assert answer.status_code == 200, answer.get_json()
-            self.clients[username] = client
-        return self.clients[username]
+class Pages(Api):
+    """Logged-in test clients per user (through the API session), reading the pages."""
 
     def csrf(self, username, path):
         page = self.as_(username).get(path).get_data(as_text=True)

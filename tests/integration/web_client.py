@@ -6,6 +6,25 @@ import re
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+class Api:
+    """Logged-in JSON API clients per user (session cookie from POST /api/session)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.clients = {}
+
+    def as_(self, username):
+        if username not in self.clients:
+            client = self.app.test_client()
+            answer = client.post("/api/session", json={"username": username, "password": "secret"})
+            assert answer.status_code == 200, answer.get_json()
+            self.clients[username] = client
+        return self.clients[username]
+
+    def anonymous(self):
+        return self.app.test_client()
+
+
 class Web:
     def __init__(self, app, username, password="secret"):
         self.app = app
