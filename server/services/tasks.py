@@ -14,13 +14,17 @@ from .roster import sync_members
 from .state import keep, load, save
 
 T = schema.human_tasks
-# The task and what completing it needs of its instance, in one read.
+# The task and what completing it needs of its instance, in one read, with the settings row
+# the unit of work needs for its clock and calendar (one statement fewer per request).
 SELECT_TASK = Statement("""
     SELECT t.id, t.instance_id, t.name, t.role, t.organisation, t.state, t.claimed_by, t.overdue,
-           t.form, i.state, i.process_id, i.version_id, i.revision, i.title, i.organisation
-    FROM human_tasks t JOIN instances i ON i.id = t.instance_id WHERE t.id = :id""", [
+           t.form, i.state, i.process_id, i.version_id, i.revision, i.title, i.organisation,
+           s.fake_now, s.calendar_revision
+    FROM human_tasks t JOIN instances i ON i.id = t.instance_id
+    LEFT JOIN settings s ON s.id = 1 WHERE t.id = :id""", [
     "id", "instance_id", "name", "role", "organisation", "state", "claimed_by", "overdue", "form",
-    "instance_state", "process_id", "version_id", "revision", "title", "instance_organisation"])
+    "instance_state", "process_id", "version_id", "revision", "title", "instance_organisation",
+    "fake_now", "calendar_revision"])
 INBOX_COLUMNS = (T.c.id, T.c.instance_id, T.c.name, T.c.stage, T.c.role, T.c.organisation,
                  T.c.process_id, T.c.due_at, T.c.provisional, T.c.overdue, T.c.claimed_by,
                  T.c.clauses, T.c.state, T.c.form, T.c.created_at, T.c.completed_by)
@@ -75,9 +79,10 @@ def list_tasks(uow, actor, state="open", process=None, overdue=None, stage=None,
 
 
 def _task_row(uow, task_id):
-    row = SELECT_TASK.first(uow.conn, {"id": str(task_id)})
+    row = SELECT_TASK.first(uow.conn, {"id": str(task_id)}, datetimes=("fake_now",))
     if row is None:
         raise NotFound(f"任务 {task_id} 不存在")
+    uow.use_settings(row)
     return row
 
 
