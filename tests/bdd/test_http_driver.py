@@ -6,16 +6,15 @@ clause's scenarios against a scenario server started by hand and against a plain
 """
 import subprocess
 import sys
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from server import PROJECT_ROOT
 from server.scenarios import runner
 from server.services import users
 from server.services.context import unit_of_work
 from server.services.demo import PASSWORD, demo_users
+from tests.live_server import LiveServer
 from tests.conftest import ROOT, build_app
 
 
@@ -54,24 +53,6 @@ def test_a_scenario_server_given_by_url_is_reset_for_every_scenario(scenario_ser
     assert result.passed, [(s["name"], s["message"]) for s in result.scenarios if s["status"] != "passed"]
     assert result.coverage["available"]
     assert result.coverage["processes"]["inspection_report"]["nodes_ratio"] == 1.0
-
-
-class LiveServer:
-    """The product app on a free loopback port, in a thread of this process."""
-
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-        self.server.server_close()
 
 
 @pytest.fixture

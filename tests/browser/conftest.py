@@ -13,12 +13,11 @@
 """
 import os
 import re
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.live_server import LiveServer
 from tests.conftest import REQUIRE_ALL, ROOT, build_app
 
 from .drive import staff_desk
@@ -56,24 +55,6 @@ def browser():
 def bpmn_assets():
     if not BPMN_JS.exists():
         missing(f"bpmn-js ({BPMN_JS.relative_to(ROOT)})", "npm ci  (or: make install)")
-
-
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                       name="live-server")
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(timeout=10)
-        self.server.server_close()
 
 
 @pytest.fixture
