@@ -46,6 +46,9 @@ users = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("api_token_hash", String(128), unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    Column("email", String(200)),                                          # 0004
+    Column("must_change_password", Boolean, nullable=False, default=False),  # 0004: after a reset
+    Column("password_changed_at", UtcDateTime()),                          # 0004
 )
 
 user_roles = Table(
@@ -62,6 +65,9 @@ process_versions = Table(
     Column("created_by", String(80), nullable=False),
     Column("note", Text, nullable=False, default=""),
     Column("active", Boolean, nullable=False, default=False),
+    Column("regulation_ref", Text, nullable=False, default=""),   # 0004: the rule change behind it
+    Column("gate", JSON),                                         # 0004: scenario gate summary
+    Column("override_reason", Text),                              # 0004: deployed despite the gate
 )
 
 version_files = Table(
@@ -159,7 +165,6 @@ settings = Table(
     Column("id", Integer, primary_key=True),
     Column("fake_now", UtcDateTime()),
     Column("calendar_revision", Integer, nullable=False, default=0),
-    UniqueConstraint("id"),
 )
 
 # Work in progress on a task: what was typed, saved without validation (migration 0002).
@@ -260,4 +265,83 @@ coverage_warnings = Table(
     Column("issued_at", UtcDateTime(), nullable=False),
     Column("uncovered", JSON, nullable=False),
     Column("instance_id", String(36), ForeignKey("instances.id")),
+)
+
+# Accounts, documents, mail, scenario runs and process drafts (migration 0004).
+# Failed sign-ins, by user name and by address: enough of them in a window locks sign-in.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(120), nullable=False),          # "user:<name>" or "ip:<address>"
+    Column("at", UtcDateTime(), nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
+)
+
+# Official documents issued for an inspection; the row gives each its number (文号) once.
+issued_documents = Table(
+    "issued_documents", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("instance_id", String(36), ForeignKey("instances.id"), nullable=False),
+    Column("kind", String(20), nullable=False),          # notice feedback_letter announcement bulletin
+    Column("year", Integer, nullable=False),
+    Column("serial", Integer, nullable=False),
+    Column("number", String(80), nullable=False),        # e.g. 菏安巡〔2025〕3号
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("issued_by", String(80), nullable=False),
+    UniqueConstraint("kind", "year", "serial", name="uq_issued_documents_serial"),
+    UniqueConstraint("instance_id", "kind", name="uq_issued_documents_instance_kind"),
+)
+
+# Mail waiting to be sent: written in the transaction that caused it, sent by the worker.
+mail_outbox = Table(
+    "mail_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("to_address", String(200), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sent_at", UtcDateTime()),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Index("ix_mail_outbox_pending", "sent_at", "id"),
+)
+
+# Behaviour-scenario runs started by reviewers and by the deployment gate.
+scenario_runs = Table(
+    "scenario_runs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", String(80), nullable=False),
+    Column("version_id", Integer, ForeignKey("process_versions.id")),   # empty for a draft
+    Column("draft_id", Integer),
+    Column("label", String(200), nullable=False, default=""),
+    Column("files", JSON),                                # draft files run instead of the version's
+    Column("state", String(20), nullable=False),          # queued running passed failed error
+    Column("total", Integer, nullable=False, default=0),
+    Column("done", Integer, nullable=False, default=0),
+    Column("result", JSON),
+    Column("finished_at", UtcDateTime()),
+    Index("ix_scenario_runs_version", "version_id", "id"),
+)
+
+# A process owner's work in progress: diagrams, decision tables and forms edited together.
+process_drafts = Table(
+    "process_drafts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("base_version", Integer, ForeignKey("process_versions.id")),
+    Column("created_by", String(80), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_by", String(80), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("revision", Integer, nullable=False, default=1),
+    Column("problems", JSON, nullable=False, default=list),
+)
+
+draft_files = Table(
+    "draft_files", metadata,
+    Column("draft_id", Integer, ForeignKey("process_drafts.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("path", String(200), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
 )
