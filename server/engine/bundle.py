@@ -18,6 +18,7 @@ from . import roles
 from .decisions import decision_code
 from .expressions import spec_code
 from .forms import FormError, parse_form
+from .graph import graph_problems
 from .parser import UnsafeXml, XunchaParser, read_xml
 from .sandbox import SandboxViolation, check_source
 
@@ -160,6 +161,7 @@ def _parse_diagrams(files, problems):
                 continue
             parser.validator.validate(root, path)
             parser.add_bpmn_xml(root, path)
+            problems.extend(Problem(path, p.element, p.message) for p in graph_problems(root))
         except (UnsafeXml, LxmlError) as exc:
             problems.append(Problem(path, None, f"XML 无效：{exc}"))
         except ValidationException as exc:
