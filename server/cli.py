@@ -115,6 +115,29 @@ def instances_start(user, target, process):
     click.echo(instance_id)
 
 
+@instances_cli.command("migrate")
+@click.option("--user", required=True, help="a process owner")
+@click.option("--to", "version", required=True, type=int, help="the target version")
+@click.option("--instance", "chosen", multiple=True, help="instance id (repeatable; default: all)")
+@click.option("--dry-run", is_flag=True, help="only say which instances can move and why not")
+@fail_on_service_error
+def instances_migrate(user, version, chosen, dry_run):
+    """Move running inspections to another deployed version."""
+    from .services import migration
+    actor = acting(user)
+    checks = migration.preview(services(), actor, version)
+    if chosen:
+        checks = [c for c in checks if c["instance_id"] in chosen]
+    if not checks:
+        click.echo("没有需要迁移的进行中巡查")
+        return
+    if not dry_run:
+        checks = migration.migrate(services(), actor, version, [c["instance_id"] for c in checks])
+    for c in checks:
+        verdict = ("可迁移" if dry_run else "已迁移") if c["can_move"] else "不能迁移：" + "；".join(c["reasons"])
+        click.echo(f"{c['instance_id']}  {c['title']}  版本 {c['from_version']}  {verdict}")
+
+
 tasks_cli = AppGroup("tasks", help="Work on human tasks.")
 
 

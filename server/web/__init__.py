@@ -1,7 +1,8 @@
 """Pages and the JSON API. Views parse the request, call one service, and render."""
 from flask_wtf.csrf import CSRFProtect
 
-from . import api, auth, dashboard, errors, inbox, instance_pages, ops, pages, public, task_pages
+from . import (api, auth, dashboard, errors, inbox, instance_pages, migration_pages, ops, pages,
+               public, task_pages)
 
 csrf = CSRFProtect()
 
@@ -23,4 +24,5 @@ def init_app(app):
     app.register_blueprint(instance_pages.vendor)     # npm assets: /vendor/bpmn-js/...
     app.register_blueprint(public.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(migration_pages.bp)
     ops.init_app(app)

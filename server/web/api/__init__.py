@@ -47,6 +47,6 @@ def task_json(task):
 
 
 def init_app(app):
-    from . import admin, attachments, instances, openapi, session, tasks
-    for module in (session, instances, tasks, admin, attachments, openapi):
+    from . import admin, attachments, instances, migration, openapi, session, tasks
+    for module in (session, instances, tasks, admin, attachments, migration, openapi):
         app.register_blueprint(module.bp)

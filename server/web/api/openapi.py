@@ -122,6 +122,14 @@ PATHS = {
         "更正期限起算日期", params=[INSTANCE_ID],
         body={"type": "object", "required": ["changes"], "properties": {"changes": OBJECT}},
         errors=("401", "403", "404", "409", "422"))},
+    "/api/versions/{version}/migration": {
+        "get": _operation("预览迁移到该版本：哪些进行中的巡查可以迁移，哪些不能及原因",
+                          params=[_path_id("version")], errors=("401", "403", "404")),
+        "post": _operation("把选定的巡查迁移到该版本（不能迁移的保持原版本并说明原因）",
+                           params=[_path_id("version")], body={
+                               "type": "object", "required": ["instances"], "properties": {
+                                   "instances": {"type": "array", "items": {"type": "string"}}}},
+                           errors=("401", "403", "404", "422"))},
     "/api/admin/clock": {"get": _operation("当前时间（模拟时钟）", errors=("401",)), "post": _operation(
         "设置模拟时钟", body={"type": "object", "required": ["now"],
                             "properties": {"now": {"type": "string", "format": "date-time"}}},
