@@ -37,9 +37,10 @@ UPDATE_INSTANCE_DUE = Statement("""
     UPDATE instances SET workflow_state = :state, revision = :new_revision, state = :new_state,
            next_due_at = :next_due_at, updated_at = :now
     WHERE id = :id AND revision = :revision""")
+# Open and not claimed by another, checked again here: a claim may have landed since the read.
 COMPLETE_TASK = Statement("""
     UPDATE human_tasks SET state = 'completed', completed_at = :now, completed_by = :user
-    WHERE id = :id""")
+    WHERE id = :id AND state = 'open' AND (claimed_by IS NULL OR claimed_by = :user)""")
 TASK_COLUMNS = ["id", "instance_id", "bpmn_id", "name", "process_id", "stage", "role",
                 "organisation", "form", "clauses", "state", "due_at", "provisional", "overdue",
                 "claimed_by", "created_at"]
@@ -136,7 +137,9 @@ def sync_tasks(uow, row, before, after, completed=None):
     new = {t.id: t for t in after.open_tasks}
     if completed:
         task_id, username = completed
-        COMPLETE_TASK.execute(uow.conn, {"id": task_id, "now": uow.now, "user": username})
+        if COMPLETE_TASK.execute(uow.conn, {"id": task_id, "now": uow.now,
+                                            "user": username}).rowcount != 1:
+            raise Conflict("任务已被他人认领或已办结，请刷新后重试")
         old.pop(task_id, None)
     gone = [task_id for task_id in old if task_id not in new]
     if gone:

@@ -65,10 +65,14 @@ def list_tasks(uow, actor, state="open", process=None, overdue=None, stage=None,
     if stage:
         where.append(T.c.stage == stage)
     condition = and_(*where)
-    total = uow.conn.execute(select(func.count()).select_from(T).where(condition)).scalar()
     rows = [task_dict(r) for r in uow.conn.execute(
         select(*INBOX_COLUMNS).where(condition)
         .order_by(T.c.due_at.is_(None), T.c.due_at, T.c.created_at).limit(limit).offset(offset))]
+    # A page that is not full tells the total without counting (most inboxes fit on one page).
+    if 0 < len(rows) < limit or (offset == 0 and not rows):
+        total = offset + len(rows)
+    else:
+        total = uow.conn.execute(select(func.count()).select_from(T).where(condition)).scalar()
     # The inspections' titles for this page of rows only (a join would cost on every row).
     i = schema.instances
     titles = {r.id: r.title for r in uow.conn.execute(select(i.c.id, i.c.title).where(
@@ -117,7 +121,13 @@ def claim_task(uow, actor, task_id):
     row = _open_task(uow, actor, task_id)
     if row.claimed_by and row.claimed_by != actor.username:
         raise Conflict(f"任务已由 {row.claimed_by} 认领")
-    _set_claim(uow, row, actor.username)
+    # Checked again in the UPDATE: on PostgreSQL two claims may both have read it unclaimed.
+    claimed = uow.conn.execute(update(T).where(
+        T.c.id == row.id, T.c.state == "open",
+        or_(T.c.claimed_by.is_(None), T.c.claimed_by == actor.username),
+    ).values(claimed_by=actor.username))
+    if claimed.rowcount != 1:
+        raise Conflict("任务已被他人认领或已办结，请刷新后重试")
     uow.audit(actor, "task.claimed", row.instance_id, row.id)
 
 
