@@ -21,6 +21,11 @@ DEFAULTS = {
     "PUBLIC_REPORTS_WINDOW": 600,
     # Trusted reverse proxies in front of the app (X-Forwarded-For hops); 0 = none.
     "PROXY_HOPS": 0,
+    # Sign-in throttle (table login_failures, on the services' clock): failed attempts allowed
+    # per user name and per client address within the window (seconds) before refusing.
+    "LOGIN_FAILURES_PER_USER": 5,
+    "LOGIN_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 900,
     # Where `npm ci` put bpmn-js (default: node_modules/ in the project).
     "NODE_MODULES": None,
     # Largest attachment accepted, in bytes (XUNCHA_UPLOAD_MAX_BYTES); default 20 MB.

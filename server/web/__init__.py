@@ -3,6 +3,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from . import (api, auth, dashboard, errors, inbox, instance_pages, migration_pages, ops, pages,
                public, task_pages)
+from . import account_pages, admin_pages, admin_system
 
 csrf = CSRFProtect()
 
@@ -25,4 +26,7 @@ def init_app(app):
     app.register_blueprint(public.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(migration_pages.bp)
+    app.register_blueprint(account_pages.bp)
+    app.register_blueprint(admin_pages.bp)
+    app.register_blueprint(admin_system.bp)
     ops.init_app(app)

@@ -1,8 +1,8 @@
 """Who is making the request: a session cookie (pages, `POST /api/session`) or an API token."""
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
-from ..services import users
+from ..services import throttle, users
 from ..services.context import unit_of_work
 
 login_manager = LoginManager()
@@ -10,11 +10,22 @@ login_manager.login_view = "pages.login"
 login_manager.login_message = "请先登录"
 
 
+# What a user whose password was reset may still reach before changing it.
+OPEN_WHILE_CHANGING = {"account.password", "pages.logout", "pages.login", "assets.static",
+                       "static"}
+OPEN_API_WHILE_CHANGING = {"/api/session", "/api/session/password", "/api/me"}
+
+
 class User(UserMixin):
     """The logged-in person, carrying the services' Actor (username, roles, organisation)."""
 
-    def __init__(self, actor):
+    def __init__(self, actor, must_change_password=False):
         self.actor = actor
+        self.must_change_password = must_change_password
+
+    @classmethod
+    def of(cls, account):
+        return cls(account.actor, account.must_change_password)
 
     def get_id(self):
         return self.actor.username
@@ -27,10 +38,8 @@ def services():
 @login_manager.user_loader
 def load_user(username):
     with unit_of_work(services()) as uow:
-        try:
-            return User(users.actor_for(uow, username))
-        except Exception:
-            return None
+        found = users.load_account(uow, username)
+    return User.of(found) if found else None
 
 
 @login_manager.request_loader
@@ -39,15 +48,14 @@ def load_user_from_token(req):
     if not header.startswith("Bearer "):
         return None
     with unit_of_work(services()) as uow:
-        actor = users.actor_for_token(uow, header.removeprefix("Bearer ").strip())
-    return User(actor) if actor else None
+        found = users.account_for_token(uow, header.removeprefix("Bearer ").strip())
+    return User.of(found) if found else None
 
 
 @login_manager.unauthorized_handler
 def unauthorized():
     if request.path.startswith("/api/"):
         return jsonify(error="unauthorized", message="请先登录", fields={}), 401
-    from flask import redirect, url_for
     return redirect(url_for("pages.login", next=request.full_path))
 
 
@@ -55,7 +63,27 @@ def actor():
     return current_user.actor
 
 
+def sign_in(uow, username, password):
+    """The account for these credentials (None: wrong), throttled per user name and address."""
+    limits = throttle.Limits.from_config(current_app.config)
+    return throttle.sign_in(uow, username, password, request.remote_addr, limits)
+
+
+def require_password_change():
+    """After a reset, the user changes the password before anything else: pages lead to the
+    change-password page, the API answers 403 password_change_required."""
+    if request.endpoint in OPEN_WHILE_CHANGING or request.path in OPEN_API_WHILE_CHANGING:
+        return None
+    if not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if request.path.startswith("/api/"):
+        return jsonify(error="password_change_required", message="请先修改密码",
+                       fields={"password": "管理员已重置您的密码，请先修改"}), 403
+    return redirect(url_for("account.password"))
+
+
 def init_app(app):
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     login_manager.init_app(app)
+    app.before_request(require_password_change)

@@ -4,9 +4,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_user, logout_user
 
-from ..services import users, versions
+from ..services import versions
 from ..services.context import unit_of_work
-from .auth import User
+from ..services.throttle import TooManyAttempts
+from .auth import User, sign_in
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
@@ -25,15 +26,22 @@ def index():
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    if request.method == "POST":
+    if request.method == "GET":
+        return render_template("login.html")
+    try:
         with unit_of_work(current_app.extensions["xuncha"]) as uow:
-            found = users.authenticate(uow, request.form.get("username", ""),
-                                       request.form.get("password", ""))
-        if found is not None:
-            login_user(User(found))
-            return redirect(_safe_next(request.args.get("next")))
+            found = sign_in(uow, request.form.get("username", ""), request.form.get("password", ""))
+    except TooManyAttempts as exc:
+        flash(exc.message)
+        return render_template("login.html"), 429
+    if found is None:
         flash("用户名或密码错误")
-    return render_template("login.html"), 200 if request.method == "GET" else 401
+        return render_template("login.html"), 401
+    login_user(User.of(found))
+    if found.must_change_password:
+        flash("管理员已重置您的密码，请先设置新密码", "warning")
+        return redirect(url_for("account.password"))
+    return redirect(_safe_next(request.args.get("next")))
 
 
 @bp.post("/logout")

@@ -1,10 +1,10 @@
-"""The working-day calendar and, in fake-clock mode, the clock."""
+"""The working-day calendar, in fake-clock mode the clock, and user accounts."""
 from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 from flask_login import login_required
 
-from ...services import calendar, clock
+from ...services import calendar, clock, passwords, user_admin
 from ...services.context import unit_of_work
 from ...services.errors import InvalidInput
 from ..auth import actor, services
@@ -51,3 +51,48 @@ def set_clock():
         raise InvalidInput("时间格式无效", {"now": "请使用带时区的 ISO 8601 时间"}) from None
     fired = clock.set_clock(services(), actor(), now)
     return jsonify(now=iso(now), fired=fired)
+
+
+@bp.get("/admin/users")
+@login_required
+def list_users():
+    with unit_of_work(services()) as uow:
+        found = user_admin.list_users(uow, actor())
+    return jsonify(total=len(found), users=[_user_json(u) for u in found])
+
+
+@bp.post("/admin/users")
+@login_required
+def create_user():
+    body = json_body()
+    roles = body.get("roles")
+    if not isinstance(body.get("username"), str) or not isinstance(roles, list):
+        raise InvalidInput("用户信息有误", {"username": "必填", "roles": "须为角色代码的列表"})
+    with unit_of_work(services()) as uow:
+        temporary = user_admin.create_user(uow, actor(), body["username"], roles,
+                                           body.get("organisation"), body.get("email"),
+                                           body.get("display_name"))
+        user = user_admin.get_user(uow, actor(), body["username"])
+    return jsonify(user=_user_json(user), temporary_password=temporary), 201
+
+
+@bp.patch("/admin/users/<username>")
+@login_required
+def update_user(username):
+    with unit_of_work(services()) as uow:
+        user_admin.update_user(uow, actor(), username, json_body())
+        user = user_admin.get_user(uow, actor(), username)
+    return jsonify(user=_user_json(user))
+
+
+@bp.post("/admin/users/<username>/password-reset")
+@login_required
+def reset_password(username):
+    with unit_of_work(services()) as uow:
+        temporary = passwords.reset_password(uow, actor(), username)
+    return jsonify(username=username, temporary_password=temporary)
+
+
+def _user_json(user):
+    return {key: user[key] for key in ("username", "display_name", "roles", "organisation",
+                                       "email", "active", "must_change_password")}

@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 description of the API, served at /api/openapi.json."""
 from flask import Blueprint, jsonify
 
+from . import openapi_accounts
+
 bp = Blueprint("api_openapi", __name__, url_prefix="/api")
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -135,6 +137,8 @@ PATHS = {
                             "properties": {"now": {"type": "string", "format": "date-time"}}},
         errors=("401", "403", "409", "422"))},
 }
+
+PATHS.update(openapi_accounts.paths(_operation))
 
 DOCUMENT = {
     "openapi": "3.1.0",

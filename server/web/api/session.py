@@ -1,11 +1,12 @@
 """Logging in and out over the API, and the processes deployed."""
 from flask import Blueprint, jsonify
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
-from ...services import inbox, users, versions
+from ...services import inbox, passwords, users, versions
 from ...services.context import unit_of_work
 from ...services.errors import InvalidInput, ServiceError
-from ..auth import User, actor, services
+from ...services.throttle import TooManyAttempts
+from ..auth import User, actor, services, sign_in
 from . import iso, json_body
 
 bp = Blueprint("api_session", __name__, url_prefix="/api")
@@ -21,12 +22,25 @@ def log_in():
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise InvalidInput("请输入用户名和密码", {"username": "必填", "password": "必填"})
-    with unit_of_work(services()) as uow:
-        found = users.authenticate(uow, username, password)
+    try:
+        with unit_of_work(services()) as uow:
+            found = sign_in(uow, username, password)
+    except TooManyAttempts as exc:
+        return jsonify(error=exc.code, message=exc.message, fields={}), 429
     if found is None:
         raise Unauthorized("用户名或密码错误")
-    login_user(User(found))
-    return jsonify(user=_me(found))
+    login_user(User.of(found))
+    return jsonify(user=_me(found.actor, found.must_change_password))
+
+
+@bp.post("/session/password")
+@login_required
+def change_password():
+    body = json_body()
+    with unit_of_work(services()) as uow:
+        passwords.change_password(uow, actor(), body.get("current"), body.get("new"),
+                                  body.get("repeat", body.get("new")))
+    return jsonify(ok=True)
 
 
 @bp.delete("/session")
@@ -39,7 +53,7 @@ def log_out():
 @bp.get("/me")
 @login_required
 def me():
-    return jsonify(user=_me(actor()))
+    return jsonify(user=_me(actor(), current_user.must_change_password))
 
 
 @bp.post("/me/token")
@@ -78,6 +92,9 @@ def processes():
     return jsonify(processes=found)
 
 
-def _me(found):
-    return {"username": found.username, "roles": sorted(found.roles),
-            "organisation": found.organisation}
+def _me(found, must_change_password=False):
+    me = {"username": found.username, "roles": sorted(found.roles),
+          "organisation": found.organisation}
+    if must_change_password:        # after a reset: only the password endpoint answers
+        me["must_change_password"] = True
+    return me
