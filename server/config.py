@@ -30,6 +30,9 @@ DEFAULTS = {
     "NODE_MODULES": None,
     # Largest attachment accepted, in bytes (XUNCHA_UPLOAD_MAX_BYTES); default 20 MB.
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+    # Largest request body without files (JSON, plain forms), in bytes (XUNCHA_REQUEST_MAX_BYTES);
+    # larger ones are refused with 413 before they are read.
+    "REQUEST_MAX_BYTES": 1024 * 1024,
 }
 
 
@@ -48,6 +51,8 @@ def from_environment():
         env["PROXY_HOPS"] = int(os.environ["XUNCHA_PROXY_HOPS"])
     if os.environ.get("XUNCHA_UPLOAD_MAX_BYTES"):
         env["UPLOAD_MAX_BYTES"] = int(os.environ["XUNCHA_UPLOAD_MAX_BYTES"])
+    if os.environ.get("XUNCHA_REQUEST_MAX_BYTES"):
+        env["REQUEST_MAX_BYTES"] = int(os.environ["XUNCHA_REQUEST_MAX_BYTES"])
     return {k: v for k, v in env.items() if v is not None}
 
 

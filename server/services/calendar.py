@@ -8,6 +8,9 @@ from . import access
 from .errors import InvalidInput
 from .state import get_instance_row, load, save
 
+# Far beyond any deadline of the regulation (about 20 years).
+MAX_WORKING_DAYS, MAX_MONTHS = 5000, 240
+
 
 def compute_deadline(uow, start, working_days=None, months=None):
     try:
@@ -17,13 +20,20 @@ def compute_deadline(uow, start, working_days=None, months=None):
     if (working_days is None) == (months is None):
         raise InvalidInput("须且只能给出工作日数或月数之一",
                            {"working_days": "与 months 二选一", "months": "与 working_days 二选一"})
+    field, bound = ("working_days", MAX_WORKING_DAYS) if months is None else ("months", MAX_MONTHS)
     try:
-        if working_days is not None:
-            result = uow.calendar.add_working_days(day, int(working_days))
-        else:
-            result = uow.calendar.add_months(day, int(months))
+        count = int(working_days if months is None else months)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput("天数或月数无效", {"working_days" if months is None else "months": str(exc)}) from exc
+        raise InvalidInput("天数或月数无效", {field: "须为整数"}) from exc
+    if abs(count) > bound:      # the calendar walks year by year: bound the walk
+        raise InvalidInput("天数或月数超出范围", {field: f"须在 -{bound} 至 {bound} 之间"})
+    try:
+        if months is None:
+            result = uow.calendar.add_working_days(day, count)
+        else:
+            result = uow.calendar.add_months(day, count)
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput("期限超出可计算的日期范围", {field: str(exc)}) from exc
     return {"due": result.day.isoformat(), "provisional": result.provisional}
 
 

@@ -1,14 +1,24 @@
 """The one place where service errors become HTTP status codes and error bodies."""
 from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..services import errors
+from ..services.attachments import size_label
+from . import limits
 
 STATUS = {errors.NotFound: 404, errors.Forbidden: 403, errors.Conflict: 409,
           errors.InvalidInput: 422, errors.EngineFailure: 500}
 UNAUTHORIZED = 401
+# Errors Flask and werkzeug raise before a view runs, in the API's words.
+HTTP_ERRORS = {400: ("bad_request", "请求无效"), 404: ("not_found", "地址不存在"),
+               405: ("method_not_allowed", "不支持该请求方法"),
+               413: ("too_large", "请求体过大"), 415: ("unsupported_media_type", "不支持的内容类型"),
+               500: ("internal_error", "服务器内部错误，请稍后重试")}
 
 
 def init_app(app):
+    limits.init_app(app)     # bodies over the limit are refused with 413, answered below
+
     @app.errorhandler(errors.ServiceError)
     def _service_error(exc):
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)),
@@ -18,11 +28,20 @@ def init_app(app):
             return jsonify(body), status
         return render_template("error.html", error=body), status
 
-    @app.errorhandler(404)
-    @app.errorhandler(405)
+    @app.errorhandler(HTTPException)
     def _http_error(exc):
-        if request.path.startswith("/api/"):
-            return jsonify(error="not_found" if exc.code == 404 else "method_not_allowed",
-                           message="地址不存在" if exc.code == 404 else "不支持该请求方法",
-                           fields={}), exc.code
-        return exc
+        if not request.path.startswith("/api/"):
+            return exc
+        code, message = HTTP_ERRORS.get(exc.code, ("http_error", exc.name))
+        fields = {"body": f"请求体不能超过 {size_label(request.max_content_length)}"} \
+            if exc.code == 413 and request.max_content_length else {}
+        return jsonify(error=code, message=message, fields=fields), exc.code
+
+    @app.errorhandler(InternalServerError)
+    def _internal_error(exc):
+        # An unexpected exception (logged by Flask): the API still answers in its own shape.
+        if not request.path.startswith("/api/"):
+            return exc
+        code, message = HTTP_ERRORS[500]
+        return jsonify(error=code, message=message, fields={}), 500
+

@@ -1,10 +1,15 @@
 """The JSON API under /api (design §8). Bodies are JSON; errors are {"error","message","fields"}."""
+import json
 from datetime import datetime
 
 from flask import request
 
 from ...engine.calendar import BEIJING
 from ...services.errors import InvalidInput
+
+# Deeper JSON than any form needs would only feed recursion in the validators and serializers.
+MAX_JSON_DEPTH = 32
+MAX_OFFSET = 1_000_000_000
 
 
 def json_body(required=True):
@@ -13,18 +18,45 @@ def json_body(required=True):
         return {}
     if not request.is_json:
         raise InvalidInput("请求体须为 application/json", {"body": "须为 JSON"})
-    body = request.get_json(silent=True)
+    try:
+        body = json.loads(request.get_data())
+    except (ValueError, RecursionError):      # RecursionError: nesting deeper than json can parse
+        raise InvalidInput("请求体不是有效的 JSON", {"body": "须为 UTF-8 编码的 JSON 对象"}) from None
     if not isinstance(body, dict):
         raise InvalidInput("请求体须为 JSON 对象", {"body": "须为 JSON 对象"})
+    if _too_deep(body):
+        raise InvalidInput("请求体嵌套过深", {"body": f"嵌套不能超过 {MAX_JSON_DEPTH} 层"})
+    try:        # JSON may escape lone surrogates ("\ud800"), which no database can store
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise InvalidInput("请求体含有无效字符", {"body": "文本须为有效的 Unicode"}) from None
     return body
 
 
+def _too_deep(value):
+    level = [value]
+    for _depth in range(MAX_JSON_DEPTH):
+        level = [child for item in level if isinstance(item, (dict, list))
+                 for child in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return False
+    return True
+
+
 def paging():
+    """limit (1-500, default 50) and offset (default 0) from the query; out of range is 422."""
     try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 500)
-        offset = max(int(request.args.get("offset", 0)), 0)
+        limit = int(request.args.get("limit", 50))
+        offset = int(request.args.get("offset", 0))
     except ValueError:
         raise InvalidInput("分页参数无效", {"limit": "须为整数", "offset": "须为整数"}) from None
+    errors = {}
+    if not 1 <= limit <= 500:
+        errors["limit"] = "须为 1 至 500 的整数"
+    if not 0 <= offset <= MAX_OFFSET:
+        errors["offset"] = f"须为 0 至 {MAX_OFFSET} 的整数"
+    if errors:
+        raise InvalidInput("分页参数无效", errors)
     return limit, offset
 
 
