@@ -34,9 +34,13 @@ def instance_filter(actor):
     return or_(*clauses) if clauses else false()
 
 
-def task_filter(actor):
-    """A WHERE clause over `human_tasks` selecting the tasks the actor may work on."""
-    t, m = schema.human_tasks, schema.instance_members
+def task_filter(actor, table=None):
+    """A WHERE clause over `human_tasks` selecting the tasks the actor may work on.
+
+    `table` may be another table with the task's `role`, `organisation` and `instance_id`
+    (notifications carry them), to scope its rows the same way without a join.
+    """
+    t, m = schema.human_tasks if table is None else table, schema.instance_members
     roles = effective_roles(actor.roles)
     clauses = []
     for role in sorted(roles):

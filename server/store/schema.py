@@ -122,7 +122,10 @@ human_tasks = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("completed_at", UtcDateTime()),
     Column("completed_by", String(80)),
-    Index("ix_human_tasks_inbox", "state", "role", "organisation", "due_at"),
+    # The inbox's filters, scope (the roster by instance) and sort: counted and sorted from the
+    # index alone (migration 0005).
+    Index("ix_human_tasks_listing", "state", "role", "organisation", "due_at", "created_at",
+          "instance_id", "overdue"),
     Index("ix_human_tasks_instance", "instance_id", "state"),
 )
 
@@ -149,6 +152,7 @@ notifications = Table(
     Column("organisation", String(40)),
     Column("message", Text, nullable=False),
     Index("ix_notifications_role", "role", "organisation", "id"),
+    Index("ix_notifications_role_instance", "role", "instance_id", "id"),     # team rosters
 )
 
 calendar_years = Table(

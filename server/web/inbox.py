@@ -3,7 +3,7 @@ what every page's header shows (the user, role names, the open-task count)."""
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
@@ -30,10 +30,13 @@ def header():
         return {"header": None}
     me = actor()
     info = {"user": me.username, "roles": [ROLES.get(r, r) for r in sorted(me.roles)],
-            "organisation": None, "open_count": None, "instances_url": "/instances"}
+            "organisation": None, "open_count": g.get("open_count"), "instances_url": "/instances"}
+    if info["open_count"] is not None and not me.organisation:
+        return {"header": info}         # the inbox page counted already
     try:
         with unit_of_work(services()) as uow:
-            info["open_count"] = inbox.count_open(uow, me)
+            if info["open_count"] is None:
+                info["open_count"] = inbox.count_open(uow, me)
             if me.organisation:
                 info["organisation"] = inbox.organisation_name(uow, me.organisation)
     except RuntimeError:
@@ -89,15 +92,15 @@ def index():
             row["due"] = due_info(uow.calendar, today, row)
             row["new"] = tab == "open" and seen_at is not None and row["created_at"] > seen_at \
                 and not row["claimed_by"]
-        people = {}
         if office and tab == "open":
+            people = inbox.candidates_for(
+                uow, [(r["role"], r["organisation"], r["instance_id"]) for r in rows])
             for row in rows:
-                key = (row["role"], row["organisation"], row["instance_id"])
-                if key not in people:
-                    people[key] = inbox.candidates(uow, *key)
-                row["candidates"] = people[key]
+                row["candidates"] = people[(row["role"], row["organisation"], row["instance_id"])]
         notes = inbox.notifications(uow, me) if tab == "open" else None
         choices = inbox.filter_choices(uow)
+    if tab == "open" and not any(filters.values()) and overdue is None:
+        g.open_count = total            # the header's badge: the same count, not asked again
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("inbox/index.html", rows=rows, total=total, tab=tab, tabs=TABS,
                            filters=filters, overdue=request.args.get("overdue", ""),
