@@ -30,6 +30,8 @@ DEFAULTS = {
     "NODE_MODULES": None,
     # Largest attachment accepted, in bytes (XUNCHA_UPLOAD_MAX_BYTES); default 20 MB.
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+    # Scenario runs (reviewer pages, deployment gate) executing at once per web process; more wait.
+    "SCENARIO_RUNS_MAX": 1,
     # Largest request body without files (JSON, plain forms), in bytes (XUNCHA_REQUEST_MAX_BYTES);
     # larger ones are refused with 413 before they are read.
     "REQUEST_MAX_BYTES": 1024 * 1024,

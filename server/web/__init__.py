@@ -4,6 +4,7 @@ from flask_wtf.csrf import CSRFProtect
 from . import (api, auth, dashboard, errors, inbox, instance_pages, migration_pages, ops, pages,
                public, task_pages)
 from . import account_pages, admin_pages, admin_system
+from . import review
 
 csrf = CSRFProtect()
 
@@ -29,4 +30,5 @@ def init_app(app):
     app.register_blueprint(account_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(admin_system.bp)
+    review.init_app(app)
     ops.init_app(app)

@@ -82,3 +82,5 @@ def init_app(app):
     from . import admin, attachments, instances, migration, openapi, session, tasks
     for module in (session, instances, tasks, admin, attachments, migration, openapi):
         app.register_blueprint(module.bp)
+    from . import scenario_runs                 # reviewers: behaviour scenario runs
+    app.register_blueprint(scenario_runs.bp)

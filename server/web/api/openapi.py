@@ -2,6 +2,7 @@
 from flask import Blueprint, jsonify
 
 from . import openapi_accounts
+from .scenario_runs import openapi_paths as scenario_run_paths
 
 bp = Blueprint("api_openapi", __name__, url_prefix="/api")
 
@@ -139,6 +140,7 @@ PATHS = {
 }
 
 PATHS.update(openapi_accounts.paths(_operation))
+PATHS.update(scenario_run_paths(_operation, _path_id))     # reviewers: scenario runs
 
 DOCUMENT = {
     "openapi": "3.1.0",
