@@ -32,6 +32,8 @@ DEFAULTS = {
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
     # Scenario runs (reviewer pages, deployment gate) executing at once per web process; more wait.
     "SCENARIO_RUNS_MAX": 1,
+    # Clause tags the deployment gate runs (tests only, to save time); None = the whole suite.
+    "GATE_TAGS": None,
     # Largest request body without files (JSON, plain forms), in bytes (XUNCHA_REQUEST_MAX_BYTES);
     # larger ones are refused with 413 before they are read.
     "REQUEST_MAX_BYTES": 1024 * 1024,

@@ -1,4 +1,7 @@
 """Deployed versions: the diagrams and forms of the procedure, immutable once deployed."""
+import io
+import json
+import zipfile
 from pathlib import Path
 
 from sqlalchemy import func, insert, select, update
@@ -21,27 +24,74 @@ def read_source_tree(root: Path) -> dict:
     return files
 
 
-def deploy_version(uow, actor, files, note=""):
-    """Validate and store a new version and make it the active one; an identical one is reused."""
+def problem_fields(problems):
+    """Element-level messages for an error body: `file#element` (or `file`) -> message."""
+    fields = {}
+    for p in problems:
+        key = f"{p.file}#{p.element}" if p.element else p.file
+        fields[key] = f"{fields[key]}；{p.message}" if key in fields else p.message
+    return fields
+
+
+def validate_files(files):
+    """The parsed bundle, or InvalidInput naming each element that is wrong."""
     try:
-        load_bundle(files)
+        return load_bundle(files)
     except InvalidBundle as exc:
-        raise InvalidInput("流程版本校验失败", {p.element or p.file: p.message
-                                                 for p in exc.problems}) from exc
+        raise InvalidInput("流程版本校验失败", problem_fields(exc.problems)) from exc
+
+
+def deploy_version(uow, actor, files, note="", *, regulation_ref="", gate=None,
+                   override_reason=None):
+    """Validate and store a new version and make it the active one. Content identical to a
+    deployed version activates that version instead (a rollback when it was not active)."""
+    validate_files(files)
     digest = content_hash(files)
-    conn = uow.conn
-    existing = conn.execute(select(schema.process_versions.c.id)
-                            .where(schema.process_versions.c.content_hash == digest)).scalar()
-    if existing is None:
-        existing = conn.execute(insert(schema.process_versions).values(
-            content_hash=digest, created_at=uow.now, created_by=actor.username, note=note,
-            active=False).returning(schema.process_versions.c.id)).scalar_one()
-        conn.execute(insert(schema.version_files),
-                     [{"version_id": existing, "path": p, "content": c} for p, c in files.items()])
-        uow.audit(actor, "version.deployed", version=existing, content_hash=digest, note=note)
-    conn.execute(update(schema.process_versions).values(
-        active=schema.process_versions.c.id == existing))
-    return existing
+    t = schema.process_versions
+    existing = uow.conn.execute(select(t.c.id).where(t.c.content_hash == digest)).scalar()
+    if existing is not None:
+        activate_version(uow, actor, existing, note)
+        return existing
+    version = uow.conn.execute(insert(t).values(
+        content_hash=digest, created_at=uow.now, created_by=actor.username, note=note,
+        active=False, regulation_ref=regulation_ref, gate=gate,
+        override_reason=override_reason).returning(t.c.id)).scalar_one()
+    uow.conn.execute(insert(schema.version_files),
+                     [{"version_id": version, "path": p, "content": c} for p, c in files.items()])
+    uow.audit(actor, "version.deployed", version=version, content_hash=digest, note=note,
+              regulation_ref=regulation_ref, gate=(gate or {}).get("state"),
+              override_reason=override_reason)
+    _make_active(uow, version)
+    return version
+
+
+def activate_version(uow, actor, version_id, note=""):
+    """Roll back (or forward) to a deployed version: new instances start on it; running ones
+    keep theirs. Activating the active version changes nothing."""
+    t = schema.process_versions
+    found = uow.conn.execute(select(t.c.id, t.c.active).where(t.c.id == version_id)).first()
+    if found is None:
+        raise NotFound(f"流程版本 {version_id} 不存在")
+    if found.active:
+        return version_id
+    previous = uow.conn.execute(select(t.c.id).where(t.c.active == True)).scalar()  # noqa: E712
+    _make_active(uow, version_id)
+    uow.audit(actor, "version.rolled_back", version=version_id, previous=previous, note=note)
+    return version_id
+
+
+def _make_active(uow, version_id):
+    t = schema.process_versions
+    uow.conn.execute(update(t).values(active=t.c.id == version_id))
+
+
+def version_files(uow, version_id):
+    """{path: bytes} of a deployed version."""
+    rows = uow.conn.execute(select(schema.version_files.c.path, schema.version_files.c.content)
+                            .where(schema.version_files.c.version_id == version_id)).all()
+    if not rows:
+        raise NotFound(f"流程版本 {version_id} 不存在")
+    return {r.path: bytes(r.content) for r in rows}
 
 
 SELECT_ACTIVE = Statement("SELECT id FROM process_versions WHERE active = :yes", ["id"])
@@ -60,18 +110,41 @@ def bundle_for(uow, version_id):
     bundles = uow.services.bundles
     bundle = bundles.get(version_id)
     if bundle is None:
-        rows = uow.conn.execute(select(schema.version_files.c.path, schema.version_files.c.content)
-                                .where(schema.version_files.c.version_id == version_id)).all()
-        if not rows:
-            raise NotFound(f"流程版本 {version_id} 不存在")
-        bundle = bundles.setdefault(version_id, load_bundle({r.path: bytes(r.content) for r in rows}))
+        bundle = bundles.setdefault(version_id, load_bundle(version_files(uow, version_id)))
     return bundle
+
+
+VERSION_COLUMNS = ("id", "content_hash", "created_at", "created_by", "note", "active",
+                   "regulation_ref", "gate", "override_reason")
 
 
 def list_versions(uow):
     t = schema.process_versions
     return [dict(r._mapping) for r in uow.conn.execute(
-        select(t.c.id, t.c.created_at, t.c.created_by, t.c.note, t.c.active).order_by(t.c.id))]
+        select(*(t.c[name] for name in VERSION_COLUMNS)).order_by(t.c.id))]
+
+
+def get_version(uow, version_id):
+    t = schema.process_versions
+    found = uow.conn.execute(select(*(t.c[name] for name in VERSION_COLUMNS))
+                             .where(t.c.id == version_id)).first()
+    if found is None:
+        raise NotFound(f"流程版本 {version_id} 不存在")
+    return dict(found._mapping)
+
+
+def version_zip(uow, version_id):
+    """A version's files as a zip laid out like the repository (processes/, forms/) plus
+    VERSION.json (number, hash, who, when, note, regulation, gate), for review in git."""
+    meta = get_version(uow, version_id)
+    files = version_files(uow, version_id)
+    meta["created_at"] = meta["created_at"].isoformat()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, content in sorted(files.items()):
+            archive.writestr(path, content)
+        archive.writestr("VERSION.json", json.dumps(meta, ensure_ascii=False, indent=2))
+    return f"xuncha-v{version_id}.zip", buffer.getvalue()
 
 
 def count_versions(uow):

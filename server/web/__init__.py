@@ -1,6 +1,7 @@
 """Pages and the JSON API. Views parse the request, call one service, and render."""
 from flask_wtf.csrf import CSRFProtect
 
+from . import editor
 from . import (api, auth, dashboard, errors, inbox, instance_pages, migration_pages, ops, pages,
                public, task_pages)
 from . import account_pages, admin_pages, admin_system
@@ -31,4 +32,5 @@ def init_app(app):
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(admin_system.bp)
     review.init_app(app)
+    app.register_blueprint(editor.bp)                 # process owners: drafts, versions
     ops.init_app(app)

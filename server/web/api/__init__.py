@@ -82,5 +82,7 @@ def init_app(app):
     from . import admin, attachments, instances, migration, openapi, session, tasks
     for module in (session, instances, tasks, admin, attachments, migration, openapi):
         app.register_blueprint(module.bp)
+    from . import editor                        # process owners: drafts and versions
+    app.register_blueprint(editor.bp)
     from . import scenario_runs                 # reviewers: behaviour scenario runs
     app.register_blueprint(scenario_runs.bp)

@@ -1,6 +1,8 @@
 """The OpenAPI 3.1 description of the API, served at /api/openapi.json."""
 from flask import Blueprint, jsonify
 
+from .editor_openapi import editor_paths
+
 from . import openapi_accounts
 from .scenario_runs import openapi_paths as scenario_run_paths
 
@@ -141,6 +143,7 @@ PATHS = {
 
 PATHS.update(openapi_accounts.paths(_operation))
 PATHS.update(scenario_run_paths(_operation, _path_id))     # reviewers: scenario runs
+PATHS.update(editor_paths(_operation, _path_id))      # process owners: drafts and versions
 
 DOCUMENT = {
     "openapi": "3.1.0",
