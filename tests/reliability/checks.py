@@ -3,13 +3,16 @@ import re
 import uuid
 from collections import Counter
 
-from sqlalchemy import func, insert, select
+from datetime import datetime, timezone
+
+from sqlalchemy import func, insert, select, update
 
 from server.engine.projection import project
 from server.engine.serialization import load_state
 from server.services.context import unit_of_work
 from server.services.versions import bundle_for
 from server.store import schema
+from tests.conftest import Desk
 
 I, T, A = schema.instances, schema.human_tasks, schema.audit_events
 
@@ -19,6 +22,35 @@ def audit_counts(conn, action_like, key="task_id"):
     column = A.c[key]
     return Counter(dict(conn.execute(select(column, func.count()).where(
         A.c.action.like(action_like)).group_by(column)).all()))
+
+
+def fired_timers(engine):
+    """How many timers have fired so far (one audit event each)."""
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(A).where(
+            A.c.action.like("timer.%"))).scalar()
+
+
+def open_task_counts(conn):
+    return Counter(dict(conn.execute(select(T.c.instance_id, func.count()).where(
+        T.c.state == "open").group_by(T.c.instance_id)).all()))
+
+
+def check_completions(services, task_ids, acknowledged, seen):
+    """Every task completed exactly once; each acknowledged one by the client told so.
+
+    `seen` is what the clients saw besides 200s (load.finish): only a retry of a request left
+    in doubt may find its task already done (409).
+    """
+    assert set(seen["refused"]) <= set(seen["in_doubt"])
+    assert len(acknowledged) + len(seen["refused"]) == len(task_ids)
+    with services.engine.connect() as conn:
+        rows = {r.id: (r.state, r.completed_by) for r in conn.execute(
+            select(T.c.id, T.c.state, T.c.completed_by).where(T.c.id.in_(task_ids)))}
+        assert audit_counts(conn, "task.completed") == Counter(task_ids)
+    for task_id, username in acknowledged:
+        assert rows[task_id] == ("completed", username)
+    assert {state for state, _ in rows.values()} == {"completed"}
 
 
 def check_instances(services):
@@ -93,6 +125,17 @@ def clone_instance(engine, instance_id, copies, batch=1000):
             conn.execute(insert(I), rows)
             ids += [row["id"] for row in rows]
     return ids
+
+
+def due_timer_instances(app, count):
+    """`count` instances of `wait` whose timer is due and not fired (the fake clock moved on)."""
+    first = Desk(app).start("office1", process="wait")     # a 2-second timer
+    engine = app.extensions["xuncha"].engine
+    instance_ids = [first] + clone_instance(engine, first, count - 1)
+    with engine.begin() as conn:
+        conn.execute(update(schema.settings).values(
+            fake_now=datetime(2025, 1, 2, tzinfo=timezone.utc)))
+    return instance_ids
 
 
 def _copy(original):
