@@ -31,6 +31,8 @@ def create_app(test_config=None):
     app.extensions["xuncha"] = Services(make_engine(app.config["DATABASE_URL"]),
                                         clock_mode=app.config["CLOCK"],
                                         password_method=app.config["PASSWORD_METHOD"])
+    from .services.mail import MailSettings
+    app.extensions["xuncha"].mail = MailSettings.from_config(app.config)   # None: no mail
 
     if app.config["PROXY_HOPS"]:
         from werkzeug.middleware.proxy_fix import ProxyFix

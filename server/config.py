@@ -30,6 +30,18 @@ DEFAULTS = {
     "NODE_MODULES": None,
     # Largest attachment accepted, in bytes (XUNCHA_UPLOAD_MAX_BYTES); default 20 MB.
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+    # Official documents (server/documents): 文号 prefixes per kind, merged over the defaults
+    # notice 菏安委办函, announcement 菏安巡告, feedback_letter 菏安巡反, bulletin 菏安委办; each kind
+    # needs its own, as serials run per kind and year (XUNCHA_DOCUMENT_PREFIXES="notice=…,bulletin=…").
+    "DOCUMENT_PREFIXES": {},
+    "DOCUMENT_AUTHORITY": "菏泽市安全生产委员会办公室",   # red header, signature (XUNCHA_DOCUMENT_AUTHORITY)
+    "DOCUMENT_TEAM": "菏泽市安全生产巡查组",             # signs the announcement and feedback letter
+    # Mail of new, due-soon and overdue work; off unless SMTP_HOST is set (XUNCHA_SMTP_HOST, _PORT,
+    # _USER, _PASSWORD, _FROM, _STARTTLS=1, _MAX_ATTEMPTS: attempts before a message is given up).
+    "SMTP_HOST": None, "SMTP_PORT": 25, "SMTP_USER": None, "SMTP_PASSWORD": None,
+    "SMTP_FROM": "xuncha@localhost", "SMTP_STARTTLS": False, "SMTP_MAX_ATTEMPTS": 5,
+    # Where people reach the app, for links in mail (XUNCHA_BASE_URL).
+    "BASE_URL": "http://localhost:5000",
     # Scenario runs (reviewer pages, deployment gate) executing at once per web process; more wait.
     "SCENARIO_RUNS_MAX": 1,
     # Clause tags the deployment gate runs (tests only, to save time); None = the whole suite.
@@ -57,9 +69,28 @@ def from_environment():
         env["UPLOAD_MAX_BYTES"] = int(os.environ["XUNCHA_UPLOAD_MAX_BYTES"])
     if os.environ.get("XUNCHA_REQUEST_MAX_BYTES"):
         env["REQUEST_MAX_BYTES"] = int(os.environ["XUNCHA_REQUEST_MAX_BYTES"])
+    env.update(_documents_and_mail())
     return {k: v for k, v in env.items() if v is not None}
 
 
 def check(config):
     if config["CLOCK"] not in ("system", "fake"):
         raise ConfigError(f"XUNCHA_CLOCK must be 'system' or 'fake', not {config['CLOCK']!r}")
+    from .documents.numbering import DEFAULT_PREFIXES, check_prefixes
+    problems = check_prefixes(DEFAULT_PREFIXES | dict(config.get("DOCUMENT_PREFIXES") or {}))
+    if problems:
+        raise ConfigError("XUNCHA_DOCUMENT_PREFIXES: " + "; ".join(problems))
+
+
+def _documents_and_mail():
+    env = {name: os.environ[f"XUNCHA_{name}"] for name in (
+        "SMTP_HOST", "SMTP_USER", "SMTP_PASSWORD", "SMTP_FROM", "BASE_URL", "DOCUMENT_AUTHORITY",
+        "DOCUMENT_TEAM") if os.environ.get(f"XUNCHA_{name}")}
+    env.update({name: int(os.environ[f"XUNCHA_{name}"]) for name in ("SMTP_PORT", "SMTP_MAX_ATTEMPTS")
+                if os.environ.get(f"XUNCHA_{name}")})
+    if os.environ.get("XUNCHA_SMTP_STARTTLS"):
+        env["SMTP_STARTTLS"] = os.environ["XUNCHA_SMTP_STARTTLS"].lower() in ("1", "true", "yes")
+    if os.environ.get("XUNCHA_DOCUMENT_PREFIXES"):
+        env["DOCUMENT_PREFIXES"] = dict(item.split("=", 1) for item in
+                                        os.environ["XUNCHA_DOCUMENT_PREFIXES"].split(",") if "=" in item)
+    return env

@@ -16,7 +16,7 @@ from ..store import schema
 from ..store.fast import Statement
 from .errors import Conflict, NotFound
 from .hooks import after_save
-from .notify import record_fired
+from .notify import record_fired, record_new_tasks
 from .versions import bundle_for
 
 T = schema.human_tasks
@@ -147,6 +147,8 @@ def sync_tasks(uow, row, before, after, completed=None):
             state="cancelled", completed_at=uow.now))
     added = [_task_row(row, task, uow.now) for task_id, task in new.items() if task_id not in old]
     INSERT_TASK.execute_many(uow.conn, added)
+    if added:
+        record_new_tasks(uow, row, added)
     for task_id, task in new.items():
         if task_id in old and old[task_id] != task:
             uow.conn.execute(update(T).where(T.c.id == task_id).values(

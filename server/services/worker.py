@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timezone
 
 from .context import unit_of_work
+from .mail import start_sender
 from .timers import earliest_due_at, fire_due_timers, run_daily_duties
 
 log = logging.getLogger("xuncha.worker")
@@ -30,6 +31,7 @@ DUTY_SECONDS = 60.0      # how often date-based duties (the coverage warning) ar
 def run_worker(services, stop: threading.Event | None = None, poll_seconds=1.0):
     stop = stop or threading.Event()
     log.info("timer worker started")
+    sender = start_sender(services, stop)     # its own thread: mail never delays a timer
     next_duties = 0.0
     while not stop.is_set():
         if time.monotonic() >= next_duties:
@@ -39,4 +41,6 @@ def run_worker(services, stop: threading.Event | None = None, poll_seconds=1.0):
         if fired:
             log.debug("fired %d timer(s) at %s", fired, datetime.now(timezone.utc).isoformat())
         stop.wait(seconds_until_due(services, poll_seconds))
+    if sender is not None:
+        sender.join(timeout=5)
     log.info("timer worker stopped")

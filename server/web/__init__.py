@@ -5,6 +5,7 @@ from . import editor
 from . import (api, auth, dashboard, errors, inbox, instance_pages, migration_pages, ops, pages,
                public, task_pages)
 from . import account_pages, admin_pages, admin_system
+from . import documents
 from . import review
 
 csrf = CSRFProtect()
@@ -31,6 +32,8 @@ def init_app(app):
     app.register_blueprint(account_pages.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(admin_system.bp)
+    app.register_blueprint(documents.bp)              # official documents (PDF, Word)
+    app.register_blueprint(documents.api)
     review.init_app(app)
     app.register_blueprint(editor.bp)                 # process owners: drafts, versions
     ops.init_app(app)

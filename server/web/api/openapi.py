@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify
 from .editor_openapi import editor_paths
 
 from . import openapi_accounts
+from ..documents import OPENAPI_PATHS as document_paths
 from .scenario_runs import openapi_paths as scenario_run_paths
 
 bp = Blueprint("api_openapi", __name__, url_prefix="/api")
@@ -142,6 +143,7 @@ PATHS = {
 }
 
 PATHS.update(openapi_accounts.paths(_operation))
+PATHS.update(document_paths)                              # official documents
 PATHS.update(scenario_run_paths(_operation, _path_id))     # reviewers: scenario runs
 PATHS.update(editor_paths(_operation, _path_id))      # process owners: drafts and versions
 
