@@ -3,7 +3,7 @@
     result = run(out_dir=folder)                            # processes/ and forms/ on disk
     result = run(bpmn_files=["draft/report.bpmn"], ...)     # a draft replacing some diagrams
     result = run(version=3, services=services, ...)         # a deployed version
-    result = run(version=3, forms={"forms/x.json": b"..."}, ...)   # with a draft form
+    result = run(version=3, overrides={"forms/x.json": b"..."}, ...)   # draft files, same path
     result = run(driver="http", tags="R3.3.4", progress=print)
 
 The procedure is copied into `out_dir/source` (a given BPMN file replaces the file that defines
@@ -143,9 +143,10 @@ def _write(target, name, content, origin):
     return existed
 
 
-def prepare_source(target, source=None, version=None, bpmn_files=(), services=None, forms=None):
-    """Copy the procedure under test to `target` (processes/, forms/); describe it. `forms`
-    ({"forms/x.json": content}) replace the forms of the same path (or are added)."""
+def prepare_source(target, source=None, version=None, bpmn_files=(), services=None,
+                   overrides=None):
+    """Copy the procedure under test to `target` (processes/, forms/); describe it. `overrides`
+    ({"forms/x.json": content, …}) replace the files of the same path (or are added)."""
     target = Path(target)
     if version is not None:
         if services is None:
@@ -161,15 +162,16 @@ def prepare_source(target, source=None, version=None, bpmn_files=(), services=No
                        "description": f"{base / 'processes'}（磁盘上的流程）"}
     for part in SOURCE_DIRS:
         (target / part).mkdir(parents=True, exist_ok=True)
-    if forms:
-        description["forms"] = [{"file": name, "new": not _write(target, name, content, "草稿")}
-                                for name, content in sorted(forms.items())]
+    if overrides:
+        description["overrides"] = [
+            {"file": name, "new": not _write(target, name, content, "草稿")}
+            for name, content in sorted(overrides.items())]
     if bpmn_files:
         description["replaced"] = replace_diagrams(target, bpmn_files)
-    if forms or bpmn_files:
+    if overrides or bpmn_files:
         description["kind"] = "draft"
         names = "、".join([Path(r["file"]).name for r in description.get("replaced", ())]
-                         + [Path(f["file"]).name for f in description.get("forms", ())])
+                         + [Path(f["file"]).name for f in description.get("overrides", ())])
         description["description"] += f"，以 {names} 替换"
     try:
         load_bundle(read_source_tree(target))
@@ -257,7 +259,7 @@ EXIT_MESSAGES = {2: "运行被中断", 3: "pytest 内部错误", 4: "参数或�
 
 
 def run(source=None, version=None, bpmn_files=(), driver="engine", url=None, tags=None,
-        out_dir=None, progress=None, services=None, features=None, forms=None):
+        out_dir=None, progress=None, services=None, features=None, overrides=None):
     """Run the scenarios; write the run directory; answer a RunResult (see the module doc)."""
     if driver not in DRIVERS:
         raise RunnerError(f"未知的驱动：{driver}（可选 engine、http）")
@@ -268,7 +270,7 @@ def run(source=None, version=None, bpmn_files=(), driver="engine", url=None, tag
         shutil.rmtree(out / "source")
     for name in ("cucumber.json", "coverage.json"):
         (out / name).unlink(missing_ok=True)
-    described = prepare_source(out / "source", source, version, bpmn_files, services, forms)
+    described = prepare_source(out / "source", source, version, bpmn_files, services, overrides)
     if progress is not None:
         progress({"event": "prepared", "source": described["description"], "driver": driver})
     command = pytest_command(out / "source", out, driver, url, tags, features)

@@ -9,8 +9,9 @@ and for the deployment gate.
     list_runs(services, version_id=3)
 
 Draft files (path or file name -> bytes or str) are laid over a deployed version (the given one,
-else the active one): a diagram (.bpmn, .dmn) replaces the diagram defining the same process or
-decision ids, a form (.json) the form of the same name. The input is checked before anything is
+else the active one): a file whose path (processes/x.bpmn, forms/y.json; a bare name goes to the
+folder of its kind) the version has replaces it; a diagram (.bpmn, .dmn) of another name replaces
+the diagram defining the same process or decision ids. The input is checked before anything is
 written (a 422 with a message per file); the run itself happens in the background
 (scenario_work.py). `state`: queued, running, passed, failed or error. `result` of a finished
 run: scenarios (feature, name, clauses, status, failing_step, message, …), clauses ({clause id:
@@ -46,16 +47,15 @@ COLUMNS = (R.c.id, R.c.state, R.c.total, R.c.done, R.c.version_id, R.c.draft_id,
 # ---- starting ----------------------------------------------------------------------------------
 def start_run(services, actor, *, version_id=None, files=None, draft_id=None, label="",
               tags=None) -> int:
-    """Check the input, record a queued run (audited) and queue it; answer its id. `tags`
-    limits the run to scenarios of some clauses ("R3.3.4" or "R3.3.4, R4.3")."""
+    """Check the input, record a queued run (audited) and queue it; answer its id. `draft_id`
+    only labels the run (a process owner's draft it checks); `tags` limits the run to the
+    scenarios of some clauses ("R3.3.4" or "R3.3.4, R4.3")."""
     access.require_role(actor, *REVIEW_ROLES)
     label, tags = _text(label, "label", 200), _text(tags, "tags", 200) or None
     if tags and not TAGS.fullmatch(tags):
         raise InvalidInput("条款筛选有误", {"tags": "请填写条款编号，如 R3.3.4 或 R3.3.4, R4.3"})
     if draft_id is not None and (isinstance(draft_id, bool) or not isinstance(draft_id, int)):
         raise InvalidInput("草稿编号须为整数", {"draft": "须为整数"})
-    if files is None and draft_id is not None:
-        files, version_id = _saved_draft(services, draft_id, version_id)
     if files is None and version_id is None:
         raise InvalidInput("请选择要运行的流程版本，或上传草稿流程图",
                            {"version": "请选择流程版本", "files": "或上传草稿文件"})
@@ -103,19 +103,6 @@ def _existing_version(services, version_id):
             raise InvalidInput(f"流程版本 {version_id} 不存在", {
                 "version": f"流程版本 {version_id} 不存在（GET /api/processes 列出已部署的版本）"})
     return version_id
-
-
-def _saved_draft(services, draft_id, version_id):
-    """A process owner's saved draft: its files, and its base version unless one is given."""
-    d, f = schema.process_drafts, schema.draft_files
-    with unit_of_work(services) as uow:
-        found = uow.conn.execute(select(d.c.base_version).where(d.c.id == draft_id)).first()
-        rows = uow.conn.execute(select(f.c.path, f.c.content)
-                                .where(f.c.draft_id == draft_id)).all() if found else []
-    if found is None:
-        raise InvalidInput(f"草稿 {draft_id} 不存在", {"draft": f"草稿 {draft_id} 不存在"})
-    version = version_id if version_id is not None else found.base_version
-    return {row.path: bytes(row.content) for row in rows}, version
 
 
 def check_files(files):
@@ -184,10 +171,11 @@ def _form_problem(data):
 def _check_procedure(services, version_id, draft):
     """The version with the draft laid over it must load, as the run will load it."""
     with tempfile.TemporaryDirectory(prefix="xuncha-draft-check-") as folder:
-        diagrams, forms = scenario_work.runner_arguments(draft, Path(folder) / "draft")
+        diagrams, overrides = scenario_work.runner_arguments(services, version_id, draft,
+                                                             Path(folder) / "draft")
         try:
             runner.prepare_source(Path(folder) / "source", version=version_id,
-                                  bpmn_files=diagrams, services=services, forms=forms)
+                                  bpmn_files=diagrams, services=services, overrides=overrides)
         except runner.RunnerError as exc:
             raise InvalidInput("草稿流程无法运行：" + str(exc), {"files": str(exc)}) from None
 
@@ -257,10 +245,13 @@ def tested_diagrams(services, run):
     found = {path: content.decode("utf-8")
              for path, content in runner.version_files(services, run["version_id"]).items()
              if path.endswith(".bpmn")}
-    for item in (run["result"].get("source") or {}).get("replaced", ()):
+    source = run["result"].get("source") or {}
+    for item in source.get("replaced", ()):
         for old in item["replaces"]:
             found.pop(f"processes/{old}", None)
         content = draft.get(f"processes/{item['file']}")
         if content is not None:
             found[f"processes/{item['written_as']}"] = content
+    found.update({item["file"]: draft[item["file"]] for item in source.get("overrides", ())
+                  if item["file"].endswith(".bpmn") and item["file"] in draft})
     return found

@@ -50,21 +50,24 @@ def owner_stamp():
             "scenarios": []}
 
 
-def runner_arguments(draft, folder):
-    """(bpmn_files, forms) for runner.run / prepare_source: diagrams written to `folder` (they
-    replace the diagrams defining the same process ids), forms replacing the same path."""
+def runner_arguments(services, version_id, draft, folder):
+    """(bpmn_files, overrides) for runner.run / prepare_source. A draft file whose path the
+    version has replaces that file; a diagram of a new name (written to `folder`) replaces the
+    diagram defining the same process or decision ids; a new form is added."""
     if not draft:
         return [], None
+    existing = runner.version_files(services, version_id)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    diagrams = []
+    diagrams, overrides = [], {}
     for path, content in sorted(draft.items()):
-        if path.startswith("processes/"):
+        if path.startswith("processes/") and path not in existing:
             target = folder / PurePosixPath(path).name
             target.write_bytes(content)
             diagrams.append(target)
-    forms = {path: content for path, content in draft.items() if path.startswith("forms/")}
-    return diagrams, forms or None
+        else:
+            overrides[path] = content
+    return diagrams, overrides or None
 
 
 class Executor:
@@ -147,9 +150,11 @@ class Executor:
         self._save(plan.run_id, state="running")
         try:
             with tempfile.TemporaryDirectory(prefix="xuncha-scenario-run-") as folder:
-                diagrams, forms = runner_arguments(plan.draft, Path(folder) / "draft")
+                diagrams, overrides = runner_arguments(self.services, plan.version_id,
+                                                       plan.draft, Path(folder) / "draft")
                 out = Path(folder) / "out"
-                result = runner.run(version=plan.version_id, bpmn_files=diagrams, forms=forms,
+                result = runner.run(version=plan.version_id, bpmn_files=diagrams,
+                                    overrides=overrides,
                                     tags=plan.tags, out_dir=out, services=self.services,
                                     progress=lambda event: self._on_event(plan.run_id, event))
                 clause_register = json.loads((out / "register.json").read_text(encoding="utf-8"))

@@ -58,7 +58,7 @@ def test_the_deployed_version_passes_and_a_late_deadline_draft_fails_its_clause(
     deployed = answer.get_json()["id"]
     assert answer.headers["Location"] == f"/api/scenario-runs/{deployed}"
     answer = api.as_("owner").post("/api/scenario-runs", content_type="multipart/form-data", data={
-        "files": [(io.BytesIO(late_report().encode("utf-8")), "inspection_report.bpmn")],
+        "files": [(io.BytesIO(late_report().encode("utf-8")), "report-draft.bpmn")],
         "version": "1", "tags": "R3.3.4"})
     assert answer.status_code == 202, answer.get_json()
     draft = answer.get_json()["id"]
@@ -82,7 +82,7 @@ def test_the_deployed_version_passes_and_a_late_deadline_draft_fails_its_clause(
 
     run, seen = watch(api, draft)
     assert run["state"] == "failed"
-    assert run["kind"] == "draft" and run["files"] == ["processes/inspection_report.bpmn"]
+    assert run["kind"] == "draft" and run["files"] == ["processes/report-draft.bpmn"]
     assert run["created_by"] == "owner" and run["version_id"] == 1
     assert run["result"]["source"]["replaced"][0]["replaces"] == ["inspection_report.bpmn"]
     assert run["result"]["clauses"]["R3.3.4"]["passed"] == 0
@@ -189,22 +189,34 @@ def test_a_live_run_of_this_process_is_not_stale(api):
     assert not scenario_work.is_stale(row)
 
 
-def test_reviewer_pages_start_a_run_and_refuse_a_bad_upload(api, app):
+def test_reviewer_pages_run_a_draft_and_refuse_a_bad_upload(api, app):
     web = Web(app, "reviewer")
     answer = web.post("/review/runs", data={"kind": "draft", "base": "1",
                                             "files": (io.BytesIO(b"<definitions"), "draft.bpmn")},
                       status=422, content_type="multipart/form-data")
     assert "draft.bpmn：draft.bpmn 不是有效的 XML" in text(answer.get_data(as_text=True))
-    answer = web.post("/review/runs", data={"kind": "version", "version": "1", "tags": "R3.3.4"})
+    answer = web.post("/review/runs", content_type="multipart/form-data", data={
+        "kind": "draft", "base": "1", "tags": "R3.3.4", "label": "报告期限改稿",
+        "files": (io.BytesIO(late_report().encode("utf-8")), "inspection_report.bpmn")})
     run_id = int(answer.headers["Location"].rsplit("/", 1)[1])
     page = web.get(f"/review/runs/{run_id}")
     assert 'id="run-progress"' in page or 'id="verdict"' in page
     run = scenario_runs.wait_for(services(api), run_id)
-    assert run["state"] == "passed"
+    assert run["state"] == "failed" and run["label"] == "报告期限改稿"
+    # a file of the same path as the version's replaces it
+    assert run["result"]["source"]["overrides"] == [
+        {"file": "processes/inspection_report.bpmn", "new": False}]
+    tested = scenario_runs.tested_diagrams(services(api), run)
+    assert "add_working_days(fieldwork_end, 20)" in tested["processes/inspection_report.bpmn"]
     page = text(web.get(f"/review/runs/{run_id}"))
-    assert "全部通过" in page and "R3.3.4" in page and "条款登记表" in page
+    assert "未全部通过" in page and "R3.3.4" in page and "未通过" in page
+    assert f"失败步骤：{LATE_STEP}" in page and "条款登记表" in page
+    xml = web.get(f"/review/runs/{run_id}/diagrams/inspection_report.bpmn")
+    assert "add_working_days(fieldwork_end, 20)" in xml
+    web.get(f"/review/runs/{run_id}/diagrams/nothing.bpmn", status=404)
     assert f"#{run_id}" in text(web.get("/review/versions/1"))
-    assert "全部通过" in text(web.get("/review"))
+    assert "未运行" in text(web.get("/review"))        # the version itself was not run
+    assert "R3.3.4" in text(web.get("/review/register"))
     web.get("/review/versions/7", status=404)
 
 

@@ -27,7 +27,8 @@ def whole_number(value, field):
 
 
 def _start_arguments():
-    """version, files, draft, label, tags from JSON or from a multipart form with files."""
+    """version, files, label, tags from JSON or from a multipart form with files (a process
+    owner's draft is checked through the editor's deployment gate, which names the draft)."""
     if request.mimetype == "multipart/form-data":
         source = request.form
         uploads = request.files.getlist("files")
@@ -40,7 +41,6 @@ def _start_arguments():
         if files is not None and not isinstance(files, dict):
             raise InvalidInput("files 须为对象（文件名 → 内容）", {"files": "须为 JSON 对象"})
     return {"version_id": whole_number(source.get("version"), "version"), "files": files,
-            "draft_id": whole_number(source.get("draft"), "draft"),
             "label": source.get("label") or "", "tags": source.get("tags") or None}
 
 
@@ -87,8 +87,8 @@ RUN = {"type": "object", "required": ["id", "state", "total", "done"], "properti
 START = {"type": "object", "properties": {
     "version": {"type": "integer", "description": "已部署的流程版本（草稿运行时为底版，默认当前版本）"},
     "files": {"type": "object", "additionalProperties": {"type": "string"},
-              "description": "草稿文件：文件名 → 内容（.bpmn、.dmn、.json 表单）"},
-    "draft": {"type": "integer", "description": "流程草稿编号（不给 files 时运行草稿中保存的文件）"},
+              "description": ("草稿文件：文件名 → 内容（.bpmn、.dmn、.json 表单）。与底版同路径的文件替换"
+                             "该文件；其他流程图替换定义相同流程的流程图")},
     "tags": {"type": "string", "description": "只运行这些条款的场景，如 R3.3.4"},
     "label": {"type": "string"}}}
 MULTIPART = {"type": "object", "required": ["files"], "properties": {
