@@ -3,7 +3,8 @@ from flask import current_app, jsonify, redirect, request, url_for
 from flask_login import LoginManager, UserMixin, current_user
 
 from ..services import throttle, users
-from ..services.context import unit_of_work
+from ..services.context import Actor, unit_of_work
+from ..store.fast import Statement
 
 login_manager = LoginManager()
 login_manager.login_view = "pages.login"
@@ -35,11 +36,22 @@ def services():
     return current_app.extensions["xuncha"]
 
 
+# The session's user, read on every request: one hand-written statement instead of
+# users.load_account's two built with Core (about a fifth of a short API request).
+SELECT_ACCOUNT = Statement("""
+    SELECT u.organisation, u.must_change_password, r.role
+    FROM users u LEFT JOIN user_roles r ON r.user_id = u.id
+    WHERE u.username = :username AND u.active = :active""")
+
+
 @login_manager.user_loader
 def load_user(username):
     with unit_of_work(services()) as uow:
-        found = users.load_account(uow, username)
-    return User.of(found) if found else None
+        rows = SELECT_ACCOUNT.execute(uow.conn, {"username": username, "active": True}).fetchall()
+    if not rows:
+        return None
+    actor = Actor(username, frozenset(r[2] for r in rows if r[2]), rows[0][0])
+    return User(actor, bool(rows[0][1]))
 
 
 @login_manager.request_loader
