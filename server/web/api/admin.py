@@ -1,10 +1,10 @@
-"""The working-day calendar, in fake-clock mode the clock, and user accounts."""
+"""The working-day calendar, in fake-clock mode the clock, user accounts, and the ledger."""
 from datetime import datetime
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify, request, send_file
 from flask_login import login_required
 
-from ...services import calendar, clock, passwords, user_admin
+from ...services import calendar, clock, ledger, passwords, user_admin
 from ...services.context import unit_of_work
 from ...services.errors import InvalidInput
 from ..auth import actor, services
@@ -96,3 +96,13 @@ def reset_password(username):
 def _user_json(user):
     return {key: user[key] for key in ("username", "display_name", "roles", "organisation",
                                        "email", "active", "must_change_password")}
+
+
+@bp.get("/ledger.xlsx")
+@login_required
+def ledger_file():
+    """The inspection ledger (台账) as an Excel workbook (office, commission, reviewers, admin)."""
+    with unit_of_work(services()) as uow:
+        content = ledger.workbook(uow, actor())
+    return send_file(content, mimetype=ledger.XLSX, as_attachment=True,
+                     download_name=ledger.FILE_NAME)

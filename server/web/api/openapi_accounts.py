@@ -37,4 +37,14 @@ def paths(operation):
         "/api/admin/users/{username}/password-reset": {"post": operation(
             "重置密码：返回一次性临时密码，用户登录后须先修改", params=[USERNAME],
             errors=("401", "403", "404"), answer=TEMPORARY)},
+        "/api/ledger.xlsx": {"get": _file(operation(
+            "巡查台账（Excel；市安委会办公室、领导、合规审查员、系统管理员）", errors=("401", "403")))},
     }
+
+
+def _file(described):
+    """An operation whose success is an .xlsx file rather than JSON."""
+    described["responses"]["200"] = {"description": "Excel 工作簿：巡查台账、两年全覆盖", "content": {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}}}}
+    return described
