@@ -214,3 +214,9 @@ def test_the_api_answers_unknown_routes_and_methods_in_the_error_shape(api):
 def _bytes(content):
     from io import BytesIO
     return BytesIO(content)
+
+
+def test_a_text_attachment_is_served_with_one_charset(world, api):
+    """werkzeug used to append a second charset to the stored type (found by schemathesis)."""
+    answer = api.as_("team_leader").get(f"/api/attachments/{world.attachment}")
+    assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"

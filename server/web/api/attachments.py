@@ -97,6 +97,8 @@ def send_attachment(found):
     response = send_file(BytesIO(found["content"]), mimetype=found["content_type"],
                          as_attachment=True, download_name=found["filename"],
                          etag=found["sha256"], max_age=0)
+    # As stored: werkzeug would add a second charset to a text type that already names one.
+    response.headers["Content-Type"] = found["content_type"]
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Digest"] = "sha-256=" + base64.b64encode(

@@ -12,6 +12,7 @@ bp = Blueprint("api_openapi", __name__, url_prefix="/api")
 ERROR = {"$ref": "#/components/schemas/Error"}
 TASK = {"$ref": "#/components/schemas/Task"}
 ANSWERS = {"401": "未登录", "403": "无权操作", "404": "不存在", "409": "冲突（已被他人更新或已办结）",
+           "413": "请求体过大（超过 REQUEST_MAX_BYTES）", "429": "尝试过多，请稍后再试",
            "422": "输入有误（fields 按字段给出说明）"}
 
 
@@ -22,6 +23,8 @@ def _operation(summary, ok=200, body=None, errors=("401", "403", "404"), params=
         **{code: {"description": ANSWERS[code],
                   "content": {"application/json": {"schema": ERROR}}} for code in errors}}}
     if body is not None:
+        operation["responses"]["413"] = {"description": ANSWERS["413"],
+                                         "content": {"application/json": {"schema": ERROR}}}
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": body}}}
     return operation
@@ -49,7 +52,7 @@ PATHS = {
         "post": _operation("登录", body={"type": "object", "required": ["username", "password"],
                                          "properties": {"username": {"type": "string"},
                                                         "password": {"type": "string"}}},
-                           errors=("401", "422")),
+                           errors=("401", "422", "429")),
         "delete": _operation("退出登录", errors=("401",))},
     "/api/me": {"get": _operation("当前用户", errors=("401",))},
     "/api/me/token": {"post": _operation("签发 API 令牌", ok=201, errors=("401",))},
@@ -112,7 +115,7 @@ PATHS = {
         **_operation("下载附件（无权查看时为 404）", params=[_path_id("attachment_id")],
                      errors=("401", "404")),
         "responses": {"200": {"description": "文件内容，Content-Type 为上传时确定的类型",
-                              "content": {"application/octet-stream": {
+                              "content": {"*/*": {
                                   "schema": {"type": "string", "format": "binary"}}}},
                       **{code: {"description": ANSWERS[code], "content": {
                           "application/json": {"schema": ERROR}}} for code in ("401", "404")}}}},
@@ -122,7 +125,7 @@ PATHS = {
     "/api/admin/calendar/{year}": {"put": _operation(
         "载入年度节假日安排", params=[{"name": "year", "in": "path", "required": True,
                                      "schema": {"type": "integer"}}],
-        body=OBJECT, errors=("401", "403", "422"))},
+        body=OBJECT, errors=("401", "403", "404", "422"))},
     "/api/notifications": {"get": _operation("我的提醒与逾期通知", errors=("401",))},
     "/api/instances/{instance_id}/corrections": {"post": _operation(
         "更正期限起算日期", params=[INSTANCE_ID],
