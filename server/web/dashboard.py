@@ -42,6 +42,11 @@ def _charts(view):
 @bp.get("/dashboard/ledger.xlsx")
 @login_required
 def ledger_file():
+    return send_ledger()
+
+
+def send_ledger():
+    """The inspection ledger (台账) as an Excel download (also GET /api/ledger.xlsx)."""
     with unit_of_work(services()) as uow:
         content = ledger.workbook(uow, actor())
     return send_file(content, mimetype=ledger.XLSX, as_attachment=True,

@@ -1,13 +1,14 @@
 """The working-day calendar, in fake-clock mode the clock, user accounts, and the ledger."""
 from datetime import datetime
 
-from flask import Blueprint, jsonify, request, send_file
+from flask import Blueprint, jsonify, request
 from flask_login import login_required
 
-from ...services import calendar, clock, ledger, passwords, user_admin
+from ...services import calendar, clock, passwords, user_admin
 from ...services.context import unit_of_work
 from ...services.errors import InvalidInput
 from ..auth import actor, services
+from ..dashboard import send_ledger
 from . import iso, json_body
 
 bp = Blueprint("api_admin", __name__, url_prefix="/api")
@@ -102,7 +103,4 @@ def _user_json(user):
 @login_required
 def ledger_file():
     """The inspection ledger (台账) as an Excel workbook (office, commission, reviewers, admin)."""
-    with unit_of_work(services()) as uow:
-        content = ledger.workbook(uow, actor())
-    return send_file(content, mimetype=ledger.XLSX, as_attachment=True,
-                     download_name=ledger.FILE_NAME)
+    return send_ledger()
