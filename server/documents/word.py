@@ -7,7 +7,7 @@ Word and WPS use for Chinese text; Latin text and digits use Times New Roman.
 import io
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
@@ -112,8 +112,7 @@ def _record(document, doc):
     if doc.printed_by:
         printed = f"{doc.dated.year}年{doc.dated.month}月{doc.dated.day}日印发" if doc.dated else ""
         line = _paragraph(document, doc.printed_by, size=14, leading=24)
-        line.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(14),
-                                                     alignment=2)   # right-aligned tab
+        line.paragraph_format.tab_stops.add_tab_stop(Mm(156) - Pt(14), WD_TAB_ALIGNMENT.RIGHT)
         _set_font(line.add_run(f"\t{printed}").font, BODY_FONT, 14)
         lines.append(line)
     for line in lines:

@@ -109,7 +109,10 @@ def announcement(case, api):
         assert "菏安巡告〔2025〕1号" in text and "进驻单县开展安全生产巡查的公告" in text
         assert "举报电话：0530-5310000" in text and "举报邮箱：xuncha@heze.gov.cn" in text
         assert "菏泽市安全生产巡查组" in text and "二〇二五年九月八日" in text
-    public = api.anonymous().get(f"/public/inspections/{case.id}/announcement.pdf")
+    page = api.anonymous().get(f"/public/inspections/{case.id}").get_data(as_text=True)
+    link = f"/public/inspections/{case.id}/announcement.pdf"
+    assert link in page                                 # offered on the public page
+    public = api.anonymous().get(link)
     assert public.status_code == 200 and "0530-5310000" in pdf_text(public.data)
 
 
@@ -149,6 +152,8 @@ def bulletin(case, api):
     anonymous = api.anonymous()
     assert anonymous.get(f"/public/results/{case.id}/bulletin.pdf").status_code == 404
     case.do("office", "公布巡查结果")
+    page = anonymous.get(f"/public/results/{case.id}").get_data(as_text=True)
+    assert f"/public/results/{case.id}/bulletin.docx" in page
     public = anonymous.get(f"/public/results/{case.id}/bulletin.docx")
     assert public.status_code == 200 and "二〇二六年三月二十日" in docx_text(public.data)
 
