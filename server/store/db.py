@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InvalidatePoolError
 
@@ -117,6 +118,17 @@ class Connections:
                 conn.invalidate()           # closes the driver connection now, not on pool GC
                 conn.close()
         self._pid = os.getpid()
+
+
+def unavailable_errors(engine: Engine) -> tuple:
+    """What a database that cannot serve right now raises (down, restarting, locked too long).
+
+    The driver's own classes too: the hand-written statements (store.fast) run on the driver
+    connection, past SQLAlchemy's wrapping.
+    """
+    dbapi = engine.dialect.loaded_dbapi
+    return (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.DisconnectionError,
+            sa_exc.TimeoutError, dbapi.OperationalError, dbapi.InterfaceError)
 
 
 def is_postgres(engine: Engine) -> bool:

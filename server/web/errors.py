@@ -1,9 +1,10 @@
 """The one place where service errors become HTTP status codes and error bodies."""
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..services import errors
 from ..services.attachments import size_label
+from ..store.db import unavailable_errors
 from . import limits
 
 STATUS = {errors.NotFound: 404, errors.Forbidden: 403, errors.Conflict: 409,
@@ -18,6 +19,8 @@ HTTP_ERRORS = {400: ("bad_request", "请求无效"), 404: ("not_found", "地址�
 
 def init_app(app):
     limits.init_app(app)     # bodies over the limit are refused with 413, answered below
+    for exc_class in unavailable_errors(app.extensions["xuncha"].engine):
+        app.register_error_handler(exc_class, _unavailable)
 
     @app.errorhandler(errors.ServiceError)
     def _service_error(exc):
@@ -45,3 +48,15 @@ def init_app(app):
         code, message = HTTP_ERRORS[500]
         return jsonify(error=code, message=message, fields={}), 500
 
+
+def _unavailable(exc):
+    """The database is down or restarting: a prompt 503 the client may retry, not a 500."""
+    current_app.logger.warning("database unavailable: %s", exc)
+    body = {"error": "unavailable", "message": "数据库暂时不可用，请稍后重试", "fields": {}}
+    headers = {"Retry-After": "1"}
+    if request.path.startswith("/api/"):
+        return jsonify(body), 503, headers
+    try:        # the page layout may itself need the database (the signed-in user)
+        return render_template("error.html", error=body), 503, headers
+    except unavailable_errors(current_app.extensions["xuncha"].engine):
+        return body["message"], 503, headers | {"Content-Type": "text/plain; charset=utf-8"}
