@@ -1,0 +1,107 @@
+"""The process owners' editor in a real browser: the report deadline changed from 15 to 10
+working days in the side panel, saved, the R3.3.4 scenarios fail in the gate, deployed with an
+override reason; an inspection started before keeps 15 working days, one started after gets
+10. A save with a problem shows it in the list and pinned to its element on the diagram.
+
+The gate runs the R3.3.4 scenarios only (GATE_TAGS), to keep the test short."""
+from datetime import date, timedelta
+
+import pytest
+
+from tests.integration.web_client import Api
+
+from .conftest import log_in
+from .drive import Inspection
+
+REPORT = "processes/inspection_report.bpmn"
+
+
+@pytest.fixture
+def owner_desk(live_app, desk):
+    live_app.config["GATE_TAGS"] = "R3.3.4"
+    desk.add_user("owner", "process_owner")
+    return desk
+
+
+def open_draft(page, server, name):
+    log_in(page, server, "owner")
+    page.goto(f"{server.url}/editor")
+    page.fill("input[name=name]", name)
+    page.click("button:has-text('新建草稿')")
+    page.wait_for_selector("#editor[data-state=ready]")
+    page.select_option("#file-select", REPORT)
+    page.wait_for_selector(f"#editor[data-state=ready] [data-element-id=submit_report]")
+
+
+def select_element(page, element_id):
+    page.click(f"#canvas [data-element-id={element_id}]", force=True)
+    page.wait_for_selector(f"#panel-body code:has-text('{element_id}')")
+
+
+def test_owner_shortens_the_report_deadline_and_deploys_over_the_gate(page, console, live_server,
+                                                                      owner_desk, bpmn_assets):
+    before = Inspection(owner_desk).prepare().enter()
+    open_draft(page, live_server, "报告期限改为10个工作日")
+    select_element(page, "report_deadline")
+    assert page.input_value("#timer-amount") == "15"
+    assert page.input_value("#timer-field") == "fieldwork_end"
+    page.fill("#timer-amount", "10")
+    page.press("#timer-amount", "Tab")
+    assert page.input_value("#timer-expression") == "end_of_day(add_working_days(fieldwork_end, 10))"
+    page.click("#undo")                                  # undo and redo the change
+    assert page.is_disabled("#undo") and page.is_enabled("#redo")
+    page.click("#redo")
+    assert page.is_enabled("#undo") and page.is_disabled("#redo")
+    page.click("#save")
+    page.wait_for_selector("#editor[data-revision='2']")
+    assert "校验通过" in page.inner_text("#status")
+    api = Api(live_server.app).as_("owner")
+    saved = api.get("/api/drafts").get_json()["drafts"][0]
+    xml = api.get(f"/api/drafts/{saved['id']}").get_json()["files"][REPORT]
+    assert "end_of_day(add_working_days(fieldwork_end, 10))" in xml
+    assert "end_of_day(add_working_days(fieldwork_end, 12))" in xml     # the reminder unchanged
+
+    page.click("#deploy-link")
+    page.click("#run-gate")
+    page.wait_for_selector("#deploy[data-gate-state=failed]", timeout=180_000)
+    assert "failed" in page.get_attribute("#gate-clauses tr[data-clause='R3.3.4']", "class")
+    assert page.is_visible("#override_reason")
+    page.fill("#note", "报告期限改为10个工作日")
+    page.fill("#regulation_ref", "巡查工作制度第三条（修订）")
+    console.allow(r"status of 422 .*/deploy")           # the refused deploy without a reason
+    page.click("#deploy-button")
+    page.wait_for_selector("#override_reason-error:has-text('须填写理由')")
+    page.fill("#override_reason", "市安委会决定试行10个工作日")
+    page.click("#deploy-button")
+    page.wait_for_url("**/editor/versions?deployed=2")
+    row = page.inner_text("#version-2")
+    assert "当前" in row and "市安委会决定试行10个工作日" in row and "未通过" in row
+
+    after = Inspection(owner_desk).prepare().enter()
+    before.implement()
+    after.implement()                                    # both end fieldwork on 2025-09-26
+    assert due_of(api, before) == deadline(api, 15)
+    assert due_of(api, after) == deadline(api, 10)
+
+
+def due_of(api, case):
+    found = api.get(f"/api/instances/{case.id}").get_json()
+    return [t["due_at"] for t in found["timers"] if t["element"] == "report_deadline"][0]
+
+
+def deadline(api, working_days):
+    last = api.get(f"/api/calendar/deadline?start=2025-09-26&working_days={working_days}").get_json()
+    return (date.fromisoformat(last["due"]) + timedelta(days=1)).isoformat() + "T00:00:00+08:00"
+
+
+def test_a_problem_is_listed_and_pinned_to_its_element(page, console, live_server, owner_desk,
+                                                         bpmn_assets):
+    open_draft(page, live_server, "表单检查")
+    select_element(page, "submit_report")
+    assert page.input_value("#prop-form") == "report_submit.json"
+    page.select_option("#prop-form", "")
+    page.click("#save")
+    page.wait_for_selector("#editor[data-revision='2']")
+    assert "未指定表单" in page.inner_text("#problems li[data-element=submit_report]")
+    assert page.locator("#canvas [data-element-id=submit_report].has-problem").count() == 1
+    assert "未指定表单" in page.inner_text(".problem-overlay[data-element=submit_report]")
