@@ -10,9 +10,9 @@ from flask_login import login_required
 from .. import PROJECT_ROOT
 from ..engine.calendar import BEIJING
 from ..engine.roles import ROLES
-from ..services import instances, timeline
+from ..services import instances, registers, timeline
 from ..services.context import unit_of_work
-from ..services.errors import Conflict
+from ..services.errors import Conflict, InvalidInput
 from .auth import actor, services
 
 bp = Blueprint("instance_pages", __name__, template_folder="templates",
@@ -47,7 +47,29 @@ def index():
         row["state_name"] = timeline.STATE_NAMES.get(row["state"], row["state"])
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template("instance/list.html", instances=rows, total=total, page=page,
-                           pages=pages)
+                           pages=pages, can_start=actor().has("office", "admin"))
+
+
+@bp.route("/instances/new", methods=["GET", "POST"])
+@login_required
+def new():
+    """The office starts an inspection of one target (R1.2: a county or a supervising department)."""
+    if not actor().has("office", "admin"):
+        abort(403)
+    target, errors = request.form.get("target", ""), {}
+    if request.method == "POST":
+        try:
+            with unit_of_work(services()) as uow:
+                instance_id = instances.start_instance(uow, actor(), data={"target": target})
+        except InvalidInput as exc:
+            errors = exc.fields or {"target": exc.message}
+        else:
+            flash("已发起巡查", "success")
+            return redirect(url_for(".show", instance_id=instance_id))
+    with unit_of_work(services()) as uow:
+        targets = registers.candidates(uow)
+    return render_template("instance/new.html", targets=targets, target=target,
+                           errors=errors), 422 if errors else 200
 
 
 @bp.get("/instances/<instance_id>")
