@@ -161,6 +161,14 @@ def list_instances(uow, actor, limit=50, offset=0):
 REPORT_CHANNELS = ("phone", "mail", "letter", "visit", "online")
 
 
+def register_report(uow, actor, instance_id, report):
+    """The office registers a report received by phone, letter or visit (the public's own form
+    goes through services/public.py)."""
+    access.require_role(actor, "office")
+    access.require_instance_visible(uow, actor, instance_id)
+    receive_public_report(uow, actor, instance_id, report)
+
+
 def receive_public_report(uow, actor, instance_id, report):
     """A report from the public (hotline, mailbox, letter, the public page) while on site.
 

@@ -4,7 +4,7 @@ from datetime import datetime
 from flask import Blueprint, jsonify, request
 from flask_login import login_required
 
-from ...services import calendar, clock, passwords, user_admin
+from ...services import access, calendar, clock, passwords, user_admin
 from ...services.context import unit_of_work
 from ...services.errors import InvalidInput
 from ..auth import actor, services
@@ -45,6 +45,7 @@ def read_clock():
 @bp.post("/admin/clock")
 @login_required
 def set_clock():
+    access.require_role(actor(), "admin")       # before the body: others get 403, never 422
     value = json_body().get("now")
     try:
         now = datetime.fromisoformat(value)
@@ -65,6 +66,7 @@ def list_users():
 @bp.post("/admin/users")
 @login_required
 def create_user():
+    access.require_role(actor(), *user_admin.SEES_USERS)     # 403 before any 422
     body = json_body()
     roles = body.get("roles")
     if not isinstance(body.get("username"), str) or not isinstance(roles, list):

@@ -69,7 +69,7 @@ def change_state(instance_id, action):
 def register_report(instance_id):
     """The office registers a report received by phone, letter or visit (R3.3.2)."""
     with unit_of_work(services()) as uow:
-        instances.receive_public_report(uow, actor(), instance_id, json_body())
+        instances.register_report(uow, actor(), instance_id, json_body())
     return jsonify(ok=True), 201
 
 

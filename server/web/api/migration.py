@@ -2,7 +2,7 @@
 from flask import Blueprint, jsonify
 from flask_login import login_required
 
-from ...services import migration
+from ...services import access, migration
 from ...services.errors import InvalidInput
 from ..auth import actor, services
 from . import json_body
@@ -19,6 +19,7 @@ def preview(version):
 @bp.post("/versions/<int:version>/migration")
 @login_required
 def migrate(version):
+    access.require_role(actor(), "process_owner", "admin")     # 403 before any 422
     chosen = json_body().get("instances")
     if not isinstance(chosen, list) or not all(isinstance(i, str) for i in chosen):
         raise InvalidInput("请选择要迁移的巡查", {"instances": "须为巡查编号的列表"})
