@@ -99,8 +99,10 @@ def _clause_ids(scenario):
 def _diagrams(run):
     """The diagrams of the processes the run reached, main process first, with markers."""
     coverage = run["result"].get("coverage") or {}
+    if not coverage.get("available"):
+        return []
     shown = {}
-    for pid, row in (coverage.get("processes") or {}).items():
+    for pid, row in coverage["processes"].items():
         if not row["reached"]:
             continue
         entry = shown.setdefault(row["file"], {"file": row["file"], "names": [],
@@ -111,7 +113,11 @@ def _diagrams(run):
         entry["uncovered"] += [f["id"] for f in row["uncovered_flows"]]
     for entry in shown.values():
         entry["name"] = PurePosixPath(entry["file"]).name
-    return list(shown.values()) if coverage.get("available") else []
+    main = (coverage["processes"].get(coverage.get("main")) or {}).get("file")
+    changed = set(run["files"]) | {f"processes/{item['written_as']}" for item in
+                                   (run["result"].get("source") or {}).get("replaced", ())}
+    order = sorted(shown, key=lambda file: (file != main, file not in changed, file))
+    return [shown[file] for file in order]
 
 
 @bp.get("/review/runs/<int:run_id>/diagrams/<name>")
