@@ -151,7 +151,7 @@ def announcement(facts):
                            f"{facts['target_name']}安全生产非法违法行为和问题。")] + reports
          + [Block("巡查组对举报人的信息严格保密。受理举报截止时间为现场巡查结束之日。")]))
     return document("announcement", facts,
-                    f"菏泽市安全生产巡查组进驻{facts['target_name']}开展安全生产巡查的公告", blocks,
+                    f"关于市安全生产巡查组进驻{facts['target_name']}的公告", blocks,
                     label="巡查公告", signature=facts["team"],
                     dated=day(notice_.get("entry_date")) or facts["issued_on"])
 

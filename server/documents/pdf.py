@@ -69,8 +69,8 @@ def styles(font):
         "addressee": style("addressee", BODY_PT, alignment=TA_LEFT, spaceBefore=LEADING * 0.5),
         "body": style("body", BODY_PT, alignment=TA_JUSTIFY, firstLineIndent=INDENT),
         "item": style("item", BODY_PT, alignment=TA_JUSTIFY, firstLineIndent=INDENT),
-        "heading": style("heading", BODY_PT, firstLineIndent=INDENT),
-        "subheading": style("subheading", BODY_PT, firstLineIndent=INDENT),
+        "heading": style("heading", BODY_PT, firstLineIndent=INDENT, keepWithNext=1),
+        "subheading": style("subheading", BODY_PT, firstLineIndent=INDENT, keepWithNext=1),
         "plain": style("plain", BODY_PT, alignment=TA_JUSTIFY),
         "sign": style("sign", BODY_PT, alignment=TA_RIGHT),
         "record": style("record", 14, leading=24, leftIndent=14, rightIndent=14),
@@ -98,8 +98,17 @@ def _rule(color=colors.black, thickness=0.5, before=0, after=0):
                       spaceAfter=after)
 
 
+def _tail_start(blocks):
+    """Where the last paragraph begins with the headings right above it."""
+    start = max(len(blocks) - 1, 0)
+    while start > 0 and blocks[start - 1].style in ("heading", "subheading"):
+        start -= 1
+    return start
+
+
 def _closing(doc, s):
-    """The last paragraph with the signature and date (never a page with only a signature)."""
+    """Signature and date with the last paragraph (and its heading): never a page with only a
+    signature, never a heading left at the foot of a page."""
     date_text = chinese_date(doc.dated) if doc.dated else ""
     sign_indent, date_indent = signature_indents(doc.signature, date_text)
     lines = [Spacer(1, LEADING),
@@ -108,8 +117,8 @@ def _closing(doc, s):
     if date_text:
         lines.append(Paragraph(date_text, ParagraphStyle(
             "dated", parent=s["sign"], rightIndent=date_indent * BODY_PT)))
-    last = [Paragraph(escape(doc.blocks[-1].text), s[doc.blocks[-1].style])] if doc.blocks else []
-    return [KeepTogether(last + lines)]
+    tail = [Paragraph(escape(b.text), s[b.style]) for b in doc.blocks[_tail_start(doc.blocks):]]
+    return [KeepTogether(tail + lines)]
 
 
 def _record(doc, s, width):
@@ -156,7 +165,8 @@ def render(doc):
              Paragraph(escape(doc.title), s["title"])]
     if doc.addressee:
         story.append(Paragraph(escape(doc.addressee), s["addressee"]))
-    story += [Paragraph(escape(block.text), s[block.style]) for block in doc.blocks[:-1]]
+    story += [Paragraph(escape(block.text), s[block.style])
+              for block in doc.blocks[:_tail_start(doc.blocks)]]
     story += _closing(doc, s)
     story += _record(doc, s, template.width)
     template.build(story, onFirstPage=_page_number, onLaterPages=_page_number)

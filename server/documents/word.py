@@ -149,8 +149,10 @@ def render(doc):
     if doc.addressee:
         _paragraph(document, doc.addressee)
     for block in doc.blocks:
-        _paragraph(document, block.text, FONTS.get(block.style, BODY_FONT),
-                   align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=block.style != "plain")
+        paragraph = _paragraph(document, block.text, FONTS.get(block.style, BODY_FONT),
+                               align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=block.style != "plain")
+        # Headings stay with what follows, the last paragraph with the signature.
+        paragraph.paragraph_format.keep_with_next = block.style in FONTS or block is doc.blocks[-1]
     _closing(document, doc)
     _record(document, doc)
     buffer = io.BytesIO()

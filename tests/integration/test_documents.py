@@ -106,7 +106,7 @@ def announcement(case, api):
     case.enter()
     pdf, word = both(leader, case.id, "announcement", "announcement")
     for text in (pdf, word):
-        assert "菏安巡告〔2025〕1号" in text and "进驻单县开展安全生产巡查的公告" in text
+        assert "菏安巡告〔2025〕1号" in text and "关于市安全生产巡查组进驻单县的公告" in text
         assert "举报电话：0530-5310000" in text and "举报邮箱：xuncha@heze.gov.cn" in text
         assert "菏泽市安全生产巡查组" in text and "二〇二五年九月八日" in text
     page = api.anonymous().get(f"/public/inspections/{case.id}").get_data(as_text=True)
