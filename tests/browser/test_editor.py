@@ -105,3 +105,23 @@ def test_a_problem_is_listed_and_pinned_to_its_element(page, console, live_serve
     assert "未指定表单" in page.inner_text("#problems li[data-element=submit_report]")
     assert page.locator("#canvas [data-element-id=submit_report].has-problem").count() == 1
     assert "未指定表单" in page.inner_text(".problem-overlay[data-element=submit_report]")
+
+
+def test_the_diff_of_two_versions_marks_the_changed_timer(page, console, live_server, owner_desk,
+                                                          bpmn_assets):
+    from server.services.context import SYSTEM, unit_of_work
+    from server.services.versions import deploy_version, version_files
+    with unit_of_work(owner_desk.services) as uow:
+        files = version_files(uow, 1)
+        files[REPORT] = files[REPORT].replace(b"fieldwork_end, 15", b"fieldwork_end, 10")
+        deploy_version(uow, SYSTEM, files, note="报告期限改为10个工作日")
+    log_in(page, live_server, "owner")
+    page.goto(f"{live_server.url}/editor/versions")
+    page.click("button:has-text('查看差异')")               # newest against the one before
+    page.wait_for_selector("#diff-old[data-state=ready]")
+    page.wait_for_selector("#diff-new[data-state=ready]")
+    for figure in ("#diff-old", "#diff-new"):
+        changed = page.eval_on_selector_all(f"{figure} g.djs-element.diff-changed",
+                                            "els => els.map(e => e.dataset.elementId)")
+        assert changed == ["report_deadline"]
+    assert "report_deadline" in page.inner_text("#changed-elements")

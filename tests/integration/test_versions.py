@@ -152,6 +152,20 @@ def test_versions_diff_download_and_rollback(app, desk, owner):
     rolled = owner.post("/api/versions/2/activate", json={"note": "再试"})
     assert rolled.status_code == 200 and active(owner) == [2]
     assert owner.post("/api/versions/99/activate", json={}).status_code == 404
+    assert _audited(app, "version.rolled_back") == [{"version": 1, "previous": 2, "note": "回退"},
+                                                    {"version": 2, "previous": 1, "note": "再试"}]
+    assert _audited(app, "version.downloaded") == [{"version": 2}]
+
+
+def _audited(app, action):
+    from sqlalchemy import select
+
+    from server.services.context import unit_of_work
+    from server.store import schema
+    t = schema.audit_events
+    with unit_of_work(app.extensions["xuncha"]) as uow:
+        return [r.detail for r in uow.conn.execute(
+            select(t.c.detail).where(t.c.action == action).order_by(t.c.id))]
 
 
 def _deployed_files(app, version):
