@@ -30,7 +30,7 @@ from ..scenarios import runner
 from ..store import schema
 from . import access, scenario_work
 from .context import unit_of_work
-from .errors import InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound
 from .versions import active_version
 
 R = schema.scenario_runs
@@ -44,6 +44,11 @@ COLUMNS = (R.c.id, R.c.state, R.c.total, R.c.done, R.c.version_id, R.c.draft_id,
            R.c.created_by, R.c.created_at, R.c.finished_at, R.c.files, R.c.result)
 
 
+def is_id(value):
+    """A row id: a positive integer the database columns can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2 ** 31
+
+
 # ---- starting ----------------------------------------------------------------------------------
 def start_run(services, actor, *, version_id=None, files=None, draft_id=None, label="",
               tags=None) -> int:
@@ -54,11 +59,13 @@ def start_run(services, actor, *, version_id=None, files=None, draft_id=None, la
     label, tags = _text(label, "label", 200), _text(tags, "tags", 200) or None
     if tags and not TAGS.fullmatch(tags):
         raise InvalidInput("条款筛选有误", {"tags": "请填写条款编号，如 R3.3.4 或 R3.3.4, R4.3"})
-    if draft_id is not None and (isinstance(draft_id, bool) or not isinstance(draft_id, int)):
-        raise InvalidInput("草稿编号须为整数", {"draft": "须为整数"})
+    if draft_id is not None and not is_id(draft_id):
+        raise InvalidInput("草稿编号须为正整数", {"draft": "须为正整数"})
     if files is None and version_id is None:
         raise InvalidInput("请选择要运行的流程版本，或上传草稿流程图",
                            {"version": "请选择流程版本", "files": "或上传草稿文件"})
+    if scenario_work.executor(services).is_full():
+        raise Conflict("等待运行的场景过多，请等前面的运行结束后再试")
     draft = check_files(files) if files is not None else None
     version_id = _existing_version(services, version_id)
     if draft is not None:
@@ -96,8 +103,8 @@ def _existing_version(services, version_id):
                 return active_version(uow)
             except NotFound as exc:
                 raise InvalidInput(exc.message, {"version": exc.message}) from None
-        if isinstance(version_id, bool) or not isinstance(version_id, int):
-            raise InvalidInput("流程版本须为整数", {"version": "须为整数"})
+        if not is_id(version_id):
+            raise InvalidInput("流程版本须为正整数", {"version": "须为正整数"})
         t = schema.process_versions
         if uow.conn.execute(select(t.c.id).where(t.c.id == version_id)).first() is None:
             raise InvalidInput(f"流程版本 {version_id} 不存在", {
@@ -201,7 +208,7 @@ def _run_dict(row, result):
 
 def get_run(services, run_id) -> dict:
     """One run with its result (while running: the scenarios finished so far)."""
-    if not isinstance(run_id, int) or isinstance(run_id, bool):
+    if not is_id(run_id):
         raise NotFound(f"场景运行 {run_id} 不存在")
     rows = _rows(services, [R.c.id == run_id])
     if not rows:

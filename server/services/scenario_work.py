@@ -27,6 +27,7 @@ from .context import SYSTEM, unit_of_work
 
 R = schema.scenario_runs
 ACTIVE = ("queued", "running")
+MAX_WAITING = 5             # queued runs per process beyond which new runs are refused
 HEARTBEAT_SECONDS = 10.0
 STALE_SECONDS = 60.0
 HOST = socket.gethostname()
@@ -82,6 +83,10 @@ class Executor:
         self.workers = 0
         self.progress = {}                    # run id -> partial result (queued/running here)
         self.beating = False
+
+    def is_full(self):
+        with self.lock:
+            return len(self.pending) >= MAX_WAITING
 
     def submit(self, plan, partial):
         with self.lock:

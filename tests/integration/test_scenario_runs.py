@@ -113,7 +113,9 @@ BROKEN_EXPRESSION = REPORT.read_text(encoding="utf-8").replace(
 @pytest.mark.parametrize("body, fields", [
     ({"version": 99}, {"version": "流程版本 99 不存在"}),
     ({}, {"version": "请选择流程版本"}),
-    ({"version": "一"}, {"version": "须为整数"}),
+    ({"version": "一"}, {"version": "须为正整数"}),
+    ({"version": 2 ** 40}, {"version": "须为正整数"}),
+    ({"version": 0}, {"version": "须为正整数"}),
     ({"version": 1, "tags": "R3.3.4; rm -rf"}, {"tags": "请填写条款编号"}),
     ({"files": {}}, {"files": "请选择文件"}),
     ({"files": {"notes.txt": "x"}}, {"files/notes.txt": "只接受 .bpmn"}),
@@ -153,11 +155,20 @@ def test_only_review_roles_may_run_or_read(api, app):
         assert client.get("/api/scenario-runs").status_code == 403
         assert client.get("/api/scenario-runs/1").status_code == 403
     assert api.as_("reviewer").get("/api/scenario-runs/999").get_json()["error"] == "not_found"
+    assert api.as_("reviewer").get(f"/api/scenario-runs/{2 ** 40}").status_code == 404
+    assert api.as_("reviewer").get("/api/scenario-runs?version=99999999999").status_code == 422
     assert api.as_("office").get("/api/scenario-runs").status_code == 200
     Web(app, "shanxian").get("/review", status=403)
     assert app.test_client().get("/review").status_code == 302          # to the login page
     page = Web(app, "reviewer").get("/review")
     assert "审查" in page and "运行场景" in page and "第 1 版" in text(page)
+
+
+def test_a_full_queue_refuses_more_runs(api, monkeypatch):
+    monkeypatch.setattr(scenario_work, "MAX_WAITING", 0)
+    answer = api.as_("reviewer").post("/api/scenario-runs", json={"version": 1})
+    assert answer.status_code == 409 and "等待运行的场景过多" in answer.get_json()["message"]
+    assert scenario_runs.list_runs(services(api)) == []
 
 
 def _dead_pid():

@@ -16,14 +16,14 @@ def run_json(run):
 
 
 def whole_number(value, field):
-    """An optional integer from a form field or JSON ("" and None: not given)."""
+    """An optional id from a form field, query or JSON ("" and None: not given)."""
     if value is None or value == "":
         return None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = int(value)
+    if scenario_runs.is_id(value):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    raise InvalidInput(f"{field} 须为整数", {field: "须为整数"})
+    raise InvalidInput(f"{field} 须为正整数", {field: "须为正整数"})
 
 
 def _start_arguments():
@@ -98,8 +98,8 @@ MULTIPART = {"type": "object", "required": ["files"], "properties": {
 
 def openapi_paths(operation, path_id):
     """This module's part of /api/openapi.json."""
-    started = operation("运行行为场景（已部署版本或草稿），后台执行", ok=202,
-                        errors=("401", "403", "422"), answer={
+    started = operation("运行行为场景（已部署版本或草稿），后台执行；排队过多时为 409", ok=202,
+                        errors=("401", "403", "409", "422"), answer={
                             "type": "object", "required": ["id"],
                             "properties": {"id": {"type": "integer"}, "state": {"type": "string"},
                                            "url": {"type": "string"}}})
