@@ -158,6 +158,9 @@ def describe(action, detail, task_name=None, names=None):
         "timer.reminder": lambda: f"定时提醒：“{task}”即将到期",
         "timer.deadline": lambda: f"逾期：“{task}”已过办理期限",
         "timer.fired": lambda: f"定时事件：{timer}" if timer else "定时事件触发",
+        "register.inspection_recorded": lambda: "登记巡查台账（" + (
+            f"现场巡查 {detail['onsite_start']} 至 {detail['fieldwork_end']}"
+            if detail.get("fieldwork_end") else f"进驻 {detail.get('onsite_start', '')}") + "）",
     }
     text = texts.get(action)
     return text() if text else action
@@ -240,11 +243,13 @@ def display(spec, hints, value):
 def _label(spec, value):
     if value is None:
         return ""
+    enum, labels = spec.get("enum"), spec.get("x-enumNames")
+    # The form's own words first: a yes/no field may say 现场巡查结束 rather than 是.
+    matching = [i for i, e in enumerate(enum or []) if e == value and type(e) is type(value)]
+    if labels and matching and matching[0] < len(labels):
+        return labels[matching[0]]
     if isinstance(value, bool):
         return "是" if value else "否"
-    enum, labels = spec.get("enum"), spec.get("x-enumNames")
-    if enum and labels and value in enum:
-        return labels[enum.index(value)]
     if isinstance(value, (list, tuple)):
         return "、".join(_label(spec.get("items", {}) if isinstance(spec.get("items"), dict)
                                 else {}, v) for v in value)

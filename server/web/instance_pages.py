@@ -10,7 +10,7 @@ from flask_login import login_required
 from .. import PROJECT_ROOT
 from ..engine.calendar import BEIJING
 from ..engine.roles import ROLES
-from ..services import instances, registers, timeline
+from ..services import attachments, instances, registers, timeline
 from ..services.context import unit_of_work
 from ..services.errors import Conflict, InvalidInput
 from .auth import actor, services
@@ -77,9 +77,12 @@ def new():
 def show(instance_id):
     with unit_of_work(services()) as uow:
         view = timeline.instance_view(uow, actor(), instance_id, request.args.get("stage"))
+        ids = [i for section in view["sections"] for item in section["items"]
+               if item["kind"] == "files" for i in item["value"]]
+        files = {a["id"]: a for a in attachments.describe(uow, view["id"], ids)}
     office = actor().has("office", "admin")
     actions = OFFERED.get(view["state"], ()) if office else ()
-    return render_template("instance/show.html", view=view, actions=actions)
+    return render_template("instance/show.html", view=view, actions=actions, files=files)
 
 
 @bp.get("/instances/<instance_id>/diagram/<process_id>.bpmn")
