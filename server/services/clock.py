@@ -18,6 +18,9 @@ def ensure_settings(uow, fake_start=None):
             id=1, fake_now=fake_start or datetime.now(timezone.utc), calendar_revision=0))
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def set_clock(services, actor, now):
     """Move the fake clock forward and fire what became due before answering."""
     access.require_role(actor, "admin")
@@ -25,6 +28,9 @@ def set_clock(services, actor, now):
         raise Conflict("系统使用真实时钟，不能设置时间（需以 XUNCHA_CLOCK=fake 启动）")
     if now.tzinfo is None:
         raise InvalidInput("时间须带时区", {"now": "请使用带时区的 ISO 8601 时间"})
+    if not FIRST_YEAR <= now.year <= LAST_YEAR:
+        # The clock only moves forward: a far-off date could never be taken back.
+        raise InvalidInput("时间超出范围", {"now": f"须在 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间"})
     with unit_of_work(services) as uow:
         current = uow.conn.execute(select(schema.settings.c.fake_now)).scalar()
         if current is not None and now < current:

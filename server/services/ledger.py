@@ -54,7 +54,7 @@ def rows(uow, actor):
 def _row(row, data, stage, tasks, history, numbers):
     report, rectification = tasks.get(REPORT, {}), tasks.get(RECTIFICATION, {})
     return [
-        numbers or data.get("notice_number") or "",
+        numbers or "",
         data.get("target_name") or row.title,
         TYPES.get(data.get("inspection_type"), ""),
         data.get("inspection_status") if row.state == "running" and data.get(

@@ -155,6 +155,9 @@ def describe(action, detail, task_name=None, names=None):
         "task.reassigned": lambda: f"将任务“{task}”改派给 {detail.get('to')}",
         "task.draft_saved": lambda: f"暂存任务“{task}”的草稿",
         "attachment.uploaded": lambda: f"为任务“{task}”上传附件",
+        "document.issued": lambda: f"编发公文 {detail.get('number', '')}".rstrip(),
+        "instance.migrated": lambda: f"迁移到流程版本 {detail.get('to_version')}"
+                                     f"（原版本 {detail.get('from_version')}）",
         "timer.reminder": lambda: f"定时提醒：“{task}”即将到期",
         "timer.deadline": lambda: f"逾期：“{task}”已过办理期限",
         "timer.fired": lambda: f"定时事件：{timer}" if timer else "定时事件触发",

@@ -182,6 +182,8 @@ def test_the_fake_clock(api):
     assert api.as_("admin").post("/api/admin/clock", json={"now": "yesterday"}).status_code == 422
     assert api.as_("admin").post("/api/admin/clock", json={"now": "2025-01-01T00:00:00+08:00"}
                                  ).status_code == 422
+    far = api.as_("admin").post("/api/admin/clock", json={"now": "9999-12-31T00:00:00+08:00"})
+    assert far.status_code == 422 and "2100" in far.get_json()["fields"]["now"]
 
 
 def test_sample_data_covers_every_form():

@@ -61,7 +61,7 @@ def test_the_page_shows_state_version_target_diagrams_timeline_and_data(pages, d
     assert "发起巡查" in timeline and "办结任务“审批巡查组名单”" in timeline
     # The data collected so far, under form and field titles with Chinese labels.
     assert "制定巡查工作方案" in page and "巡查类型" in page and "全面巡查" in page
-    assert "告知书文号" in page and "菏安办巡〔2025〕3号" in page
+    assert "印发日期" in page and "2025-09-01" in page
     # bpmn-js and our viewer script, no inline script.
     assert "/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in page
     assert "diagram.js" in page and "<script>" not in page
