@@ -1,0 +1,223 @@
+"""Full lifecycles per second over HTTP, against the raw in-memory engine measured in the same run.
+
+    .venv/bin/python bench/http_lifecycle.py [--lifecycles 20] [--rounds 3] [--workers 2]
+                                             [--threads 4] [--clients 1 4] [--database-url URL]
+
+The product is served as deployed (`gunicorn --workers 2 --threads 4 "server:create_app()"`, a
+subprocess on a free loopback port; `--threads 1` for sync workers, which close the connection
+after every response) on a fresh database with bench/eleven_tasks deployed (11 sequential user
+tasks in the office lane, the diagram of bench/engine_overhead.py). Each client is a thread with
+its own `requests.Session`, logged in once (`POST /api/session`). A lifecycle: `POST
+/api/instances`, then 11 times `GET /api/tasks` (the inbox; the client picks its instance's task),
+`GET /api/tasks/{id}` (form and data) and `POST /api/tasks/{id}/complete`.
+
+Each round runs, one after the other: raw lifecycles in memory (`runtime.complete`, as in
+engine_overhead.py) for 2 s, then for every client count `--lifecycles` lifecycles per client.
+Rates are medians over rounds (range in brackets); latencies are percentiles over all rounds;
+`x raw` and the final `ratio:` (one client / raw) are medians of the per-round ratios.
+Goals (issue): one client >= 20 lifecycles/s and completion p95 < 25 ms; for comparison the
+reference SpiffWorkflow server spiff-arena reaches 0.86 lifecycles/s and p95 120 ms.
+A PostgreSQL URL gets its schema `public` dropped and recreated.
+"""
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from engine_overhead import DIAGRAM, FORM_DATA, PROCESS, START_DATA, STEPS, Memory  # noqa: E402
+from server import create_app  # noqa: E402
+from server.services import users  # noqa: E402
+from server.services.context import unit_of_work  # noqa: E402
+from server.services.setup import init_database  # noqa: E402
+
+SECRET = "bench-http"
+USER, PASSWORD = "office", "bench-secret"
+
+
+def fresh_database(url):
+    if url.startswith("postgres"):
+        from sqlalchemy import create_engine, text
+        from server.store.db import normalise_url
+        engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app({"DATABASE_URL": url, "CLOCK": "system", "SECRET_KEY": SECRET,
+                      "SOURCE_ROOT": DIAGRAM})
+    services = app.extensions["xuncha"]
+    init_database(services, DIAGRAM)
+    with unit_of_work(services) as uow:
+        users.create_user(uow, USER, PASSWORD, ["office"])
+    services.engine.dispose()
+
+
+class Server:
+    """gunicorn serving the product on a free loopback port, as docs/deploy.md runs it."""
+
+    def __init__(self, url, workers, threads, folder):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.base = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "DATABASE_URL": url, "XUNCHA_SECRET_KEY": SECRET}
+        self.log = Path(folder) / "gunicorn.log"
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
+             *(["--threads", str(threads)] if threads > 1 else []), "--bind", f"127.0.0.1:{port}", "--no-control-socket", "server:create_app()"],
+            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.base + "/healthz", timeout=10).ok:
+                    return
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)
+        self.stop()
+        raise SystemExit("gunicorn did not answer /healthz:\n" + self.log.read_text()[-2000:])
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Client:
+    """One person's browser-less client: a logged-in session driving whole lifecycles."""
+
+    def __init__(self, base):
+        self.base = base
+        self.http = requests.Session()
+        self.http.trust_env = False         # loopback: no proxy settings to look up per request
+        self.call("post", "/api/session", 200, json={"username": USER, "password": PASSWORD})
+        self.completions, self.steps = [], []          # seconds per POST complete, per step
+
+    def call(self, method, path, status, **kwargs):
+        answer = self.http.request(method, self.base + path, timeout=30, **kwargs)
+        if answer.status_code != status:
+            raise SystemExit(f"{method.upper()} {path}: {answer.status_code} {answer.text[:500]}")
+        return answer.json()
+
+    def lifecycle(self):
+        instance_id = self.call("post", "/api/instances", 201,
+                                json={"process": PROCESS, "data": START_DATA})["id"]
+        for _ in range(STEPS):
+            t0 = time.perf_counter()
+            inbox = self.call("get", "/api/tasks", 200, params={"process": PROCESS})["tasks"]
+            (task,) = [t for t in inbox if t["instance_id"] == instance_id]
+            self.call("get", f"/api/tasks/{task['id']}", 200)
+            t1 = time.perf_counter()
+            self.call("post", f"/api/tasks/{task['id']}/complete", 200, json={"data": FORM_DATA})
+            t2 = time.perf_counter()
+            self.completions.append(t2 - t1)
+            self.steps.append(t2 - t0)
+        state = self.call("get", f"/api/instances/{instance_id}", 200)["state"]
+        assert state == "completed", state
+
+
+def run_clients(clients, lifecycles):
+    """`lifecycles` lifecycles on every client at once; answers lifecycles per second."""
+    errors = []
+
+    def drive(client):
+        try:
+            for _ in range(lifecycles):
+                client.lifecycle()
+        except BaseException as exc:            # noqa: BLE001 - reported after the join
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drive, args=(c,)) for c in clients]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return len(clients) * lifecycles / (time.perf_counter() - start)
+
+
+def raw_rate(memory, seconds):
+    """Raw in-memory lifecycles per second, run for about `seconds`."""
+    count, start = 0, time.perf_counter()
+    while count < 20 or time.perf_counter() - start < seconds:
+        memory.raw()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def percentile(values, fraction):
+    values = sorted(values)
+    return values[max(int(len(values) * fraction + 0.5) - 1, 0)] * 1000
+
+
+def report(counts, rounds, clients):
+    raw = [r["raw"] for r in rounds]
+    print(f"raw (runtime.complete, in memory)  {statistics.median(raw):8.1f} lifecycles/s")
+    for n in counts:
+        rates = [r[n] for r in rounds]
+        done = [s for c in clients[n] for s in c.completions]
+        steps = [s for c in clients[n] for s in c.steps]
+        relative = statistics.median(r[n] / r["raw"] for r in rounds)
+        print(f"HTTP, {n} client{'s' if n > 1 else ' '}                    "
+              f"{statistics.median(rates):8.2f} lifecycles/s ({min(rates):.2f}-{max(rates):.2f})"
+              f"  {relative:.4f} x raw")
+        print(f"    complete p50 {percentile(done, 0.5):6.2f} ms  p95 {percentile(done, 0.95):6.2f}"
+              f" ms;  step (inbox + task + complete) p50 {percentile(steps, 0.5):6.2f} ms  "
+              f"p95 {percentile(steps, 0.95):6.2f} ms;  {len(done)} completions")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--lifecycles", type=int, default=20, help="per client and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="gunicorn threads per worker (gthread: connections kept alive); "
+                             "0 or 1: sync workers, a new connection per request")
+    parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
+        fresh_database(url)
+        server = Server(url, args.workers, args.threads, tmp)
+        try:
+            memory = Memory()
+            clients = {n: [Client(server.base) for _ in range(n)] for n in args.clients}
+            for n in args.clients:                                  # warm up every worker
+                run_clients(clients[n], 2)
+                for client in clients[n]:
+                    client.completions.clear()
+                    client.steps.clear()
+            rounds = []
+            for _ in range(args.rounds):
+                figures = {"raw": raw_rate(memory, 2.0)}
+                for n in args.clients:
+                    figures[n] = run_clients(clients[n], args.lifecycles)
+                rounds.append(figures)
+        finally:
+            server.stop()
+    print(f"{PROCESS}: {STEPS} user tasks per lifecycle, {url.split(':')[0]} database, gunicorn "
+          f"with {args.workers} workers{f' x {args.threads} threads' if args.threads > 1 else ' (sync)'}, {args.rounds} rounds x {args.lifecycles} lifecycles per "
+          f"client, {os.cpu_count()} CPUs")
+    report(args.clients, rounds, clients)
+    print("goal (1 client): >= 20 lifecycles/s, complete p95 < 25 ms; "
+          "spiff-arena: 0.86 lifecycles/s, p95 120 ms")
+    first = args.clients[0]
+    print(f"ratio: {statistics.median(r[first] / r['raw'] for r in rounds):.4f}")
+
+
+if __name__ == "__main__":
+    main()
