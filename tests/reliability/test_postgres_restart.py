@@ -28,11 +28,14 @@ def probe_while_down(base_url, session, task_id):
             session.get(f"{base_url}/api/tasks", timeout=10),
             session.post(f"{base_url}/api/tasks/{task_id}/complete", json={"data": {}},
                          timeout=10),
+            session.get(f"{base_url}/tasks", timeout=10),       # a page, for people
             requests.get(f"{base_url}/healthz", timeout=10)]
         assert time.monotonic() - started < 5, "requests hang while the database is down"
         time.sleep(0.2)
     assert {a.status_code for a in answers} == {503}, [(a.url, a.status_code) for a in answers]
     assert all(set(a.json()) == ERROR_SHAPE for a in answers if "/api/" in a.url)
+    pages = [a.text for a in answers if a.url == f"{base_url}/tasks"]
+    assert all("数据库暂时不可用" in page for page in pages), pages[0][:2000]
     return answers
 
 
@@ -58,8 +61,10 @@ def test_postgres_restart_under_load(pg_cluster, tmp_path, processes_for):  # no
     wait_until(lambda: len(acknowledged) >= 20, 60, "20 acknowledged completions")
     pg_cluster.stop("fast")       # the five 2-second timers fall due while it is down
     probe_while_down(processes.url, office, task_ids[-1])
-    pg_cluster.start()
-    seen = finish(clients, stop)   # the same processes serve again, nobody restarted them
+    pg_cluster.start()             # the same processes serve again, nobody restarts them
+    wait_until(lambda: office.get(f"{processes.url}/api/tasks", timeout=10).ok, 10,
+               "the web server to reconnect", processes.web_log)
+    seen = finish(clients, stop)
 
     assert not seen["errors"], seen["errors"][:5]
     assert seen["unavailable"] and all(
