@@ -10,7 +10,7 @@ from flask_login import login_required
 from ..engine.calendar import BEIJING
 from ..scenarios import register
 from ..scenarios.register import CATEGORY_NAMES, RESULT_NAMES
-from ..services import access, scenario_runs, scenario_work, versions
+from ..services import access, scenario_results, scenario_runs, scenario_work, versions
 from ..services.context import unit_of_work
 from ..services.errors import InvalidInput
 from .api.scenario_runs import whole_number
@@ -92,7 +92,7 @@ def show(run_id):
 
 
 def _clause_ids(scenario):
-    titles = scenario_work.clause_titles()
+    titles = scenario_results.clause_titles()
     return [titles.get(tag, (tag,))[0] for tag in scenario.get("clauses") or ["（未标注条款）"]]
 
 
