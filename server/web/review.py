@@ -97,7 +97,8 @@ def _clause_ids(scenario):
 
 
 def _diagrams(run):
-    """The diagrams of the processes the run reached, main process first, with markers."""
+    """The diagrams of the processes the run reached, with markers: the main process, those
+    the draft changed, then the most covered first."""
     coverage = run["result"].get("coverage") or {}
     if not coverage.get("available"):
         return []
@@ -116,7 +117,8 @@ def _diagrams(run):
     main = (coverage["processes"].get(coverage.get("main")) or {}).get("file")
     changed = set(run["files"]) | {f"processes/{item['written_as']}" for item in
                                    (run["result"].get("source") or {}).get("replaced", ())}
-    order = sorted(shown, key=lambda file: (file != main, file not in changed, file))
+    order = sorted(shown, key=lambda file: (file != main, file not in changed,
+                                            -len(shown[file]["covered"]), file))
     return [shown[file] for file in order]
 
 
