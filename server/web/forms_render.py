@@ -383,5 +383,23 @@ def describe_data(forms, data, exclude=(), file_fields=(), attachments=None):
             continue
         options = _options(spec.get("items") if spec.get("type") == "array" else spec)
         kind = "datetime" if spec.get("format") == "date-time" else ""
-        shown.append((title, display_value(value, options, kind), []))
+        text = _rows_text(spec, value) if _is_rows(value) else display_value(value, options, kind)
+        shown.append((title, text, []))
     return shown
+
+
+def _is_rows(value):
+    return isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
+
+
+def _rows_text(spec, rows):
+    """A repeating group as one line a row, "title：value" in the form's words (e.g. a roster
+    an approver reads before approving it), not "共 7 项"."""
+    properties = (spec.get("items") or {}).get("properties") or {}
+    lines = []
+    for number, row in enumerate(rows, 1):
+        parts = [f"{(properties.get(k) or {}).get('title', k)}："
+                 f"{display_value(v, _options(properties.get(k)))}"
+                 for k, v in row.items() if v not in (None, "", [], False)]
+        lines.append(f"{number}. " + "；".join(parts))
+    return "\n".join(lines)

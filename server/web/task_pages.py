@@ -150,6 +150,8 @@ def _page(uow, task_id, data=None, errors=None):
         "me": me, "office": me.has("office"), "instances_url": "/instances",
         "accept": ACCEPT, "allowed_label": attachments.ALLOWED_LABEL,
         "max_size": attachments.size_label(limit),
+        # An approval (conventions: a `decision` field) is decided on what is already there.
+        "approval": "decision" in properties,
     }
 
 

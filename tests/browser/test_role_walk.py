@@ -13,7 +13,7 @@ from server.services.context import unit_of_work
 from server.services.demo import demo_users
 from tests.conftest import Desk
 
-from .forms import TaskForm
+from .forms import TaskForm, named
 from .people import PHONE, Person, Screens
 
 TITLE = "安全生产巡查：单县"
@@ -135,7 +135,23 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
 
     leader = walk("commission_leader")
     has_next(leader, "审批巡查组名单")
-    do(leader, "审批巡查组名单", lambda form: form.choose("审批结论", "同意"), "roster-approval")
+    # Returning without a reason is refused, the message beside the field and in the summary.
+    leader.open_task("审批巡查组名单", TITLE)
+    # What is being approved is in view: the roster, a line a member.
+    expect(leader.page.get_by_role("complementary")).to_contain_text(
+        "姓名：张明；系统账号：team_leader；组内职务：组长；所在单位：市应急管理局")
+    approval = TaskForm(leader.page)
+    approval.choose("审批结论", "退回")
+    console.allow(r"^commission_leader console\.error: .* status of 422")   # the refused form
+    approval.submit()
+    expect(leader.page.get_by_role("alert")).to_contain_text("退回理由：退回时须填写退回理由")
+    expect(leader.page.get_by_label(named("退回理由"))).to_have_accessible_description(
+        re.compile("退回时须填写退回理由"))
+    expect(approval.root.get_by_role("group", name=named("审批结论")).get_by_label("退回")).to_be_checked()
+    leader.shot("roster-approval-refused")
+    approval.choose("审批结论", "同意")
+    leader.shot("roster-approval")
+    submit(leader, approval, "审批巡查组名单")
 
     has_next(office, "发送巡查告知书")
 

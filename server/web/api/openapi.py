@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of the API, served at /api/openapi.json."""
 from flask import Blueprint, jsonify
 
+from .editor_forms import openapi_paths as editor_form_paths
 from .editor_openapi import editor_paths
 
 from . import openapi_accounts
@@ -149,6 +150,7 @@ PATHS.update(openapi_accounts.paths(_operation))
 PATHS.update(document_paths)                              # official documents
 PATHS.update(scenario_run_paths(_operation, _path_id))     # reviewers: scenario runs
 PATHS.update(editor_paths(_operation, _path_id))      # process owners: drafts and versions
+PATHS.update(editor_form_paths(_operation, _path_id))     # the form editor's preview
 
 DOCUMENT = {
     "openapi": "3.1.0",
