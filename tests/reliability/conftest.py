@@ -4,6 +4,7 @@ DATABASE_URL is set, through tests/conftest.py's `database_url`, so CI's `-m db`
 
 Every subprocess gets its own process group: a kill -9 reaches gunicorn's master and its workers
 at once, and teardown kills whatever is left even when the test failed."""
+import importlib
 import os
 import signal
 import socket
@@ -19,6 +20,10 @@ from tests.conftest import MINI, Desk, build_app
 
 VENV_BIN = Path(sys.executable).parent
 SECRET = "reliability-test"
+# Newer gunicorn opens a control socket at one fixed path per user: tests side by side would
+# share it.
+NO_CONTROL_SOCKET = ["--no-control-socket"] if hasattr(
+    importlib.import_module("gunicorn.config"), "ControlSocketDisable") else []
 
 
 def free_port():
@@ -62,15 +67,17 @@ class Processes:
         """gunicorn on this test's port (the same one again after a kill); waits until healthy."""
         process = self._spawn([str(VENV_BIN / "gunicorn"), "--workers", str(workers),
                                "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
-                               "--no-control-socket", "server:create_app()"], self.web_log)
+                               *NO_CONTROL_SOCKET, "server:create_app()"], self.web_log)
         wait_until(lambda: requests.get(f"{self.url}/healthz", timeout=2).ok, 60,
                    "gunicorn to answer /healthz", self.web_log)
         return process
 
     def worker(self, poll_seconds=0.2):
         log = self.folder / f"worker-{len(self.started)}.log"
-        return self._spawn([str(VENV_BIN / "flask"), "--app", "server", "worker",
-                            "--poll-seconds", str(poll_seconds)], log)
+        process = self._spawn([str(VENV_BIN / "flask"), "--app", "server", "worker",
+                               "--poll-seconds", str(poll_seconds)], log)
+        process.log = log
+        return process
 
     @staticmethod
     def kill(process, sig=signal.SIGKILL):
@@ -114,18 +121,26 @@ def processes_for(tmp_path):
 
 
 @pytest.fixture
-def mini_db(database_url, tmp_path):
-    """The mini procedure deployed on the test's database, users office1..8 and leader."""
-    return make_mini_db(database_url, tmp_path)
+def mini_db_for(tmp_path):
+    """mini_db_for(database_url, clock) -> app: the mini procedure deployed on that database,
+    users office1..8 and leader; its connections closed at teardown."""
+    made = []
+
+    def make(database_url, clock="system"):
+        made.append(build_app(database_url, MINI, tmp_path, clock_mode=clock))
+        desk = Desk(made[-1])
+        for number in range(1, 9):
+            desk.add_user(f"office{number}", "office")
+        desk.add_user("leader", "team_leader")
+        return made[-1]
+    yield make
+    for app in made:
+        app.extensions["xuncha"].engine.dispose()
 
 
-def make_mini_db(database_url, tmp_path, clock="system"):
-    app = build_app(database_url, MINI, tmp_path, clock_mode=clock)
-    desk = Desk(app)
-    for number in range(1, 9):
-        desk.add_user(f"office{number}", "office")
-    desk.add_user("leader", "team_leader")
-    return app
+@pytest.fixture
+def mini_db(database_url, mini_db_for):
+    return mini_db_for(database_url)
 
 
 def log_in(base_url, username):

@@ -11,7 +11,7 @@ from tests.reliability.checks import (
     audit_counts, check_completions, check_instances, due_timer_instances, fired_timers,
     open_task_counts,
 )
-from tests.reliability.conftest import log_in, make_mini_db, wait_until
+from tests.reliability.conftest import log_in, wait_until
 from tests.reliability.load import finish, run_clients
 
 
@@ -41,9 +41,9 @@ def test_web_server_killed_under_load_loses_no_acknowledged_completion(
     assert session.get(f"{processes.url}/api/tasks", timeout=10).json()["total"] == len(task_ids)
 
 
-def test_worker_killed_while_firing_timers_fires_each_exactly_once(database_url, tmp_path,
+def test_worker_killed_while_firing_timers_fires_each_exactly_once(database_url, mini_db_for,
                                                                    processes_for):
-    app = make_mini_db(database_url, tmp_path, clock="fake")
+    app = mini_db_for(database_url, clock="fake")
     instance_ids = due_timer_instances(app, 800)
     services = app.extensions["xuncha"]
     processes = processes_for(app.config["DATABASE_URL"], clock="fake")

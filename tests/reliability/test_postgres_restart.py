@@ -12,7 +12,7 @@ from tests.reliability.checks import (
     audit_counts, check_completions, check_instances, fired_timers,
 )
 from tests.reliability.cluster import pg_cluster  # noqa: F401 - the fixture
-from tests.reliability.conftest import VENV_BIN, log_in, make_mini_db, wait_until
+from tests.reliability.conftest import VENV_BIN, log_in, wait_until
 from tests.reliability.load import ERROR_SHAPE, finish, run_clients
 
 OUTAGE_SECONDS = 2.0
@@ -39,12 +39,13 @@ def probe_while_down(base_url, session, task_id):
     return answers
 
 
-def test_postgres_restart_under_load(pg_cluster, tmp_path, processes_for):  # noqa: F811
+def test_postgres_restart_under_load(pg_cluster, mini_db_for, tmp_path,  # noqa: F811
+                                     processes_for):
     env = {"DATABASE_URL": pg_cluster.url, "PATH": str(VENV_BIN)}
     migrated = subprocess.run([str(VENV_BIN / "flask"), "--app", "server", "init"], env=env,
                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0, migrated.stderr
-    app = make_mini_db(pg_cluster.url, tmp_path)       # deploys the mini procedure on top
+    app = mini_db_for(pg_cluster.url)        # deploys the mini procedure on top
     desk = Desk(app)
     instance_ids = [desk.start("office1", process="mini") for _ in range(120)]
     task_ids = [t["id"] for t in desk.inbox("office1")]
@@ -74,7 +75,7 @@ def test_postgres_restart_under_load(pg_cluster, tmp_path, processes_for):  # no
     # 2025), each wait instance a 2-second timer: all fired once, by the same worker process.
     timers = Counter(waiting) + Counter({i: 2 for i in instance_ids})
     wait_until(lambda: fired_timers(services.engine) >= timers.total(), 60,
-               "the worker to fire every timer", processes.folder / "worker-1.log")
+               "the worker to fire every timer", worker.log)
     assert worker.poll() is None, "the timer worker died with the database"
     check_completions(services, task_ids, acknowledged, seen)
     with services.engine.connect() as conn:

@@ -12,17 +12,17 @@ from server.store import schema
 from tests.reliability.checks import (
     audit_counts, due_timer_instances, fired_timers, open_task_counts,
 )
-from tests.reliability.conftest import make_mini_db, wait_until
+from tests.reliability.conftest import wait_until
 
 TIMERS, WORKERS, SECONDS = 10_000, 3, 150
 
 
-def test_three_workers_fire_ten_thousand_timers_exactly_once(database_url, tmp_path,
+def test_three_workers_fire_ten_thousand_timers_exactly_once(database_url, mini_db_for,
                                                              processes_for):
     if not database_url.startswith("postgres"):
         pytest.skip("PostgreSQL only (several workers share timers through SKIP LOCKED); "
                     "runs in CI's pass with DATABASE_URL=postgresql://…")
-    app = make_mini_db(database_url, tmp_path, clock="fake")
+    app = mini_db_for(database_url, clock="fake")
     instance_ids = due_timer_instances(app, TIMERS)
     engine = app.extensions["xuncha"].engine
     processes = processes_for(database_url, clock="fake")
