@@ -6,8 +6,14 @@ import random
 import threading
 from collections import Counter, defaultdict
 
+import pytest
 from sqlalchemy import select
 
+from server.engine import runtime
+from server.services import tasks
+from server.services.context import unit_of_work
+from server.services.errors import Conflict
+from server.services.state import load, save
 from tests.conftest import Desk
 from tests.reliability.checks import T, audit_counts, check_instances
 from tests.reliability.conftest import log_in
@@ -74,3 +80,22 @@ def test_clients_racing_for_the_same_tasks_complete_each_exactly_once(
         i: ("completed", winner) for i, winner in winners.items()}
     assert check_instances(services) == len(instance_ids)
     assert len(desk.inbox("leader")) == TASKS      # each instance moved on exactly one step
+
+
+def test_a_claim_that_lands_after_a_completion_read_the_task_wins(mini_db):
+    """The completion's own UPDATE refuses a task claimed by another since it was read (on
+    PostgreSQL both transactions can read it unclaimed; SQLite serialises them anyway)."""
+    desk = Desk(mini_db)
+    instance_id = desk.start("office1", process="mini")
+    task_id = desk.inbox("office1")[0]["id"]
+    with unit_of_work(desk.services) as uow:
+        read_before = tasks._task_row(uow, task_id)
+    office2 = desk.actor("office2")
+    with unit_of_work(desk.services) as uow:
+        tasks.claim_task(uow, office2, task_id)
+    with pytest.raises(Conflict), unit_of_work(desk.services) as uow:
+        loaded = load(uow, tasks._instance_of(read_before))
+        runtime.complete(loaded.bundle, loaded.workflow, task_id, END)
+        save(uow, loaded, completed=(task_id, "office1"))
+    assert desk.instance(instance_id, "office1")["revision"] == 1
+    assert [t["claimed_by"] for t in desk.inbox("office2")] == ["office2"]
