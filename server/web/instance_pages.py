@@ -1,6 +1,6 @@
 """Staff pages of one inspection: list, the instance page (diagram, timeline, deadlines, data,
 the office's suspend/resume/cancel), the BPMN XML the diagram viewer loads, and the npm assets
-(bpmn-js) under /vendor."""
+(bpmn-js, dmn-js) under /vendor."""
 from pathlib import Path
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
@@ -53,7 +53,7 @@ def index():
 @bp.route("/instances/new", methods=["GET", "POST"])
 @login_required
 def new():
-    """The office starts an inspection of one target (R1.2: a county or a supervising department)."""
+    """The office starts an inspection of a target (R1.2: a county or a supervising department)."""
     if not actor().has("office", "admin"):
         abort(403)
     target, errors = request.form.get("target", ""), {}
@@ -119,11 +119,20 @@ def node_modules():
 
 @vendor.get("/vendor/bpmn-js/<path:filename>")
 def bpmn_js(filename):
-    """bpmn-js's dist folder, installed by `npm ci` (make install); never committed."""
-    root = node_modules() / "bpmn-js" / "dist"
+    return _dist("bpmn-js", filename)
+
+
+@vendor.get("/vendor/dmn-js/<path:filename>")
+def dmn_js(filename):
+    return _dist("dmn-js", filename)
+
+
+def _dist(package, filename):
+    """An npm package's dist folder, installed by `npm ci` (make install); never committed."""
+    root = node_modules() / package / "dist"
     if not root.is_dir():
         current_app.logger.error(
-            "bpmn-js is not installed: %s is missing. Run `npm ci` in %s (or `make install`).",
-            root, PROJECT_ROOT)
+            "%s is not installed: %s is missing. Run `npm ci` in %s (or `make install`).",
+            package, root, PROJECT_ROOT)
         abort(404)
     return send_from_directory(root, filename, max_age=86400)

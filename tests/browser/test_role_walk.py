@@ -97,10 +97,9 @@ def progress(office, instance_url, status, open_tasks):
     expect(office.page.locator("#diagram-main[data-state=ready]")).to_be_attached()
 
 
-def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
+def start(walk):
+    """The office starts the inspection from the inspections list; its page shows progress."""
     office = walk("office")
-
-    # The office starts the inspection from the inspections list.
     office.nav("巡查")
     office.page.get_by_role("link", name="发起巡查").click()
     office.page.get_by_label(re.compile("^巡查对象")).select_option(label="单县")
@@ -111,8 +110,12 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     instance_url = office.page.url
     progress(office, instance_url, "准备中", ["制定巡查工作方案"])
     office.shot("instance-started")
+    return instance_url
 
-    # 准备: work plan, roster, the leader's approval, the notice, its receipt, training.
+
+def prepare(walk, console):
+    """准备: work plan, roster, the leader's approval, the notice, its receipt, training."""
+    office = walk("office")
     has_next(office, "制定巡查工作方案")
 
     def work_plan(form):
@@ -147,7 +150,8 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     expect(leader.page.get_by_role("alert")).to_contain_text("退回理由：退回时须填写退回理由")
     expect(leader.page.get_by_label(named("退回理由"))).to_have_accessible_description(
         re.compile("退回时须填写退回理由"))
-    expect(approval.root.get_by_role("group", name=named("审批结论")).get_by_label("退回")).to_be_checked()
+    decision = approval.root.get_by_role("group", name=named("审批结论"))
+    expect(decision.get_by_label("退回")).to_be_checked()
     leader.shot("roster-approval-refused")
     approval.choose("审批结论", "同意")
     leader.shot("roster-approval")
@@ -190,7 +194,11 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     has_next(office, "组织集中培训")
     do(office, "组织集中培训", training, "training")
 
-    # 进驻: the team leader publishes the announcement; the public sees it with hotline and mailbox.
+
+
+def enter(walk):
+    """进驻: the team leader publishes the announcement; the public sees it with hotline and
+    mailbox."""
     team_leader = walk("team_leader")
     has_next(team_leader, "发布巡查公告")
 
@@ -214,7 +222,11 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     expect(public.page.get_by_role("button", name="提交举报")).to_be_visible()
     public.shot("announcement")
 
-    # 实施: a team member records the work and findings; the leader closes the fieldwork.
+
+
+def implement(walk, instance_url):
+    """实施: a team member records the work and findings; the leader closes the fieldwork."""
+    office, team_leader = walk("office"), walk("team_leader")
     member = walk("team_member1")
     has_next(member, "登记巡查工作记录")
 
@@ -243,7 +255,11 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     progress(office, instance_url, "报告中", ["提交巡查工作报告"])
     office.shot("instance-reporting")
 
-    # 报告: the leader's report with its file (R3.3.4: 15 working days after 2025-09-26).
+
+
+def report(walk, instance_url):
+    """报告: the leader's report with its file (R3.3.4: 15 working days after 2025-09-26)."""
+    office, leader, team_leader = walk("office"), walk("commission_leader"), walk("team_leader")
     has_next(team_leader, "提交巡查工作报告", due="2025-10-23")
     team_leader.open_task("提交巡查工作报告", TITLE)
     report = TaskForm(team_leader.page)
@@ -283,7 +299,11 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     expect(collected.get_by_role("link", name="单县巡查工作报告.pdf")).to_be_visible()
     expect(collected).to_contain_text("现场巡查结束")          # the form's words, not 是
 
-    # 反馈: the feedback letter; the liaison signs it and reports the rectification on a phone.
+
+
+def feedback(walk):
+    """反馈: the feedback letter; the liaison signs it and reports the rectification on a phone."""
+    office, team_leader, liaison = walk("office"), walk("team_leader"), walk("target_shanxian")
     has_next(team_leader, "印发反馈意见书")
 
     def letter(form):
@@ -321,7 +341,11 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     has_next(office, "审核整改情况")
     do(office, "审核整改情况", lambda form: form.choose("审核结论", "通过"), "rectification-review")
 
-    # 公开: results drafted, approved by the commission's leader, then published.
+
+
+def disclose(walk):
+    """公开: results drafted, approved by the commission's leader, then published."""
+    office, leader, public = walk("office"), walk("commission_leader"), walk()
     has_next(office, "起草巡查结果")
 
     def results(form):
@@ -348,11 +372,16 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     public.page.get_by_role("link", name=TITLE).click()
     expect(public.page.get_by_role("heading", level=1)).to_contain_text("巡查结果")
     expect(public.page.get_by_role("main")).to_contain_text("单县巡查发现问题12个，已整改10个")
-    expect(public.page.get_by_role("link", name="https://www.heze.gov.cn/xuncha/2025-3")).to_be_visible()
-    expect(public.page.get_by_role("main")).not_to_contain_text("单县安全生产巡查结果")  # internal
+    expect(public.page.get_by_role("link", name=re.compile("heze.gov.cn/xuncha/2025-3"))).to_be_visible()
+    # The internal draft stays inside.
+    expect(public.page.get_by_role("main")).not_to_contain_text("单县安全生产巡查结果")
     public.shot("results")
 
-    # The office tells the organisation department, which signs; the office archives.
+
+
+def close(walk, instance_url):
+    """The office tells the organisation department, which signs; the office archives."""
+    office = walk("office")
     has_next(office, "通报市委组织部")
 
     def org_notice(form):
@@ -384,3 +413,14 @@ def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
     expect(office.page.locator("#timeline")).to_contain_text("办结任务“归档巡查资料”")
     expect(office.page.locator("#timeline")).not_to_contain_text(re.compile(r"[a-z]+\.[a-z_]+"))
     office.shot("instance-completed")
+
+
+def test_an_inspection_of_shanxian_walked_through_the_pages(walk, console):
+    instance_url = start(walk)
+    prepare(walk, console)
+    enter(walk)
+    implement(walk, instance_url)
+    report(walk, instance_url)
+    feedback(walk)
+    disclose(walk)
+    close(walk, instance_url)
