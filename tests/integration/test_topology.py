@@ -44,7 +44,7 @@ def topology(database_url, tmp_path):
            "XUNCHA_SECRET_KEY": "topology-test", "XUNCHA_LOG_FORMAT": "json"}
     processes = [subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--timeout", "30", "server:create_app()"], env=env, cwd=tmp_path,
+         "--timeout", "30", "--no-control-socket", "server:create_app()"], env=env, cwd=tmp_path,
         stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "w"))]
     processes += [subprocess.Popen(
         [str(VENV_BIN / "flask"), "--app", "server", "worker", "--poll-seconds", "0.2"],
