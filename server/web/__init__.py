@@ -1,7 +1,7 @@
 """Pages and the JSON API. Views parse the request, call one service, and render."""
 from flask_wtf.csrf import CSRFProtect
 
-from . import editor
+from . import editor, editor_files
 from . import (api, auth, dashboard, errors, inbox, instance_pages, migration_pages, ops, pages,
                public, task_pages)
 from . import account_pages, admin_pages, admin_system
@@ -36,4 +36,5 @@ def init_app(app):
     app.register_blueprint(documents.api)
     review.init_app(app)
     app.register_blueprint(editor.bp)                 # process owners: drafts, versions
+    app.register_blueprint(editor_files.bp)           # their decision-table and form editors
     ops.init_app(app)

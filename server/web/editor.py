@@ -55,6 +55,8 @@ def draft(draft_id):
     lanes = sorted(LANE_ROLES.items(), key=lambda item: item[1])
     return render_template("editor/draft.html", draft=found, lane_roles=lanes,
                            bpmn_files=[p for p in found["files"] if p.endswith(".bpmn")],
+                           tables=[p.removeprefix("processes/").removesuffix(".dmn")
+                                   for p in found["files"] if p.endswith(".dmn")],
                            forms=[p.removeprefix("forms/") for p in found["files"]
                                   if p.startswith("forms/")])
 

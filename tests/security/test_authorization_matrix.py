@@ -29,8 +29,8 @@ MIGRATION = {"process_owner", "admin"}
 DOCUMENTS = {"office", "commission_leader", "commission_director", "team_leader", "expert",
              "target_shanxian"}
 # Not routes of ours: files served as they are (the app's CSS/JS, npm's bpmn-js).
-ASSETS = {"static", "assets.static", "vendor.bpmn_js", "instance_pages.static",
-          "editor.static", "review.static"}
+ASSETS = {"static", "assets.static", "vendor.bpmn_js", "vendor.dmn_js",
+          "instance_pages.static", "editor.static", "review.static"}
 # Page actions that answer with a redirect and a flash message whatever happened.
 FLASHING = {"inbox.claim", "inbox.unclaim", "inbox.reassign", "inbox.notifications_read"}
 
@@ -124,6 +124,9 @@ ROUTES = {
     ("api_editor.gate_run", "GET"): [P("/api/drafts/999/gate/999", OWNER, missing=True)],
     ("api_editor.deploy", "POST"): [P("/api/drafts/999/deploy", OWNER, "POST", json={},
                                       missing=True)],
+    ("api_editor_forms.form_preview", "POST"): [P("/api/drafts/999/form-preview", OWNER, "POST",
+                                                  json={"path": "forms/x.json", "text": "{}"},
+                                                  missing=True)],
     ("api_editor.list_versions", "GET"): [P("/api/versions", OWNER)],
     ("api_editor.show_version", "GET"): [P("/api/versions/1", OWNER)],
     ("api_editor.diff", "GET"): [P("/api/versions/1/diff/1", OWNER)],
@@ -189,6 +192,10 @@ ROUTES = {
     ("editor.delete_draft", "POST"): [P("/editor/drafts/999/delete", OWNER, "POST", form={},
                                         missing=True)],
     ("editor.deploy", "GET"): [P("/editor/drafts/999/deploy", OWNER, missing=True)],
+    ("editor_files.table", "GET"): [P("/editor/drafts/999/tables/team_composition.dmn", OWNER,
+                                      missing=True)],
+    ("editor_files.form", "GET"): [P("/editor/drafts/999/forms/team_roster.json", OWNER,
+                                     missing=True)],
     ("editor.version_list", "GET"): [P("/editor/versions", OWNER)],
     ("editor.activate", "POST"): [P("/editor/versions/999/activate", OWNER, "POST", form={},
                                     missing=True)],

@@ -82,7 +82,8 @@ def init_app(app):
     from . import admin, attachments, instances, migration, openapi, session, tasks
     for module in (session, instances, tasks, admin, attachments, migration, openapi):
         app.register_blueprint(module.bp)
-    from . import editor                        # process owners: drafts and versions
+    from . import editor, editor_forms          # process owners: drafts and versions
     app.register_blueprint(editor.bp)
+    app.register_blueprint(editor_forms.bp)     # the form editor's live preview
     from . import scenario_runs                 # reviewers: behaviour scenario runs
     app.register_blueprint(scenario_runs.bp)
