@@ -30,7 +30,8 @@ def create_app(test_config=None):
     from .store.db import make_engine
     app.extensions["xuncha"] = Services(make_engine(app.config["DATABASE_URL"]),
                                         clock_mode=app.config["CLOCK"],
-                                        password_method=app.config["PASSWORD_METHOD"])
+                                        password_method=app.config["PASSWORD_METHOD"],
+                                        workflow_cache_size=app.config["WORKFLOW_CACHE_SIZE"])
     from .services.mail import MailSettings
     app.extensions["xuncha"].mail = MailSettings.from_config(app.config)   # None: no mail
 

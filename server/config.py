@@ -30,6 +30,9 @@ DEFAULTS = {
     "NODE_MODULES": None,
     # Largest attachment accepted, in bytes (XUNCHA_UPLOAD_MAX_BYTES); default 20 MB.
     "UPLOAD_MAX_BYTES": 20 * 1024 * 1024,
+    # Restored workflows each process keeps (XUNCHA_WORKFLOW_CACHE_SIZE): memory is bounded by
+    # this, not by the number of instances (≈75 KB each, bench/memory.py).
+    "WORKFLOW_CACHE_SIZE": 512,
     # Official documents (server/documents): 文号 prefixes per kind, merged over the defaults
     # notice 菏安委办函, announcement 菏安巡告, feedback_letter 菏安巡反, bulletin 菏安委办; each kind
     # needs its own, as serials run per kind and year (XUNCHA_DOCUMENT_PREFIXES="notice=…,bulletin=…").
@@ -69,6 +72,8 @@ def from_environment():
         env["UPLOAD_MAX_BYTES"] = int(os.environ["XUNCHA_UPLOAD_MAX_BYTES"])
     if os.environ.get("XUNCHA_REQUEST_MAX_BYTES"):
         env["REQUEST_MAX_BYTES"] = int(os.environ["XUNCHA_REQUEST_MAX_BYTES"])
+    if os.environ.get("XUNCHA_WORKFLOW_CACHE_SIZE"):
+        env["WORKFLOW_CACHE_SIZE"] = int(os.environ["XUNCHA_WORKFLOW_CACHE_SIZE"])
     env.update(_documents_and_mail())
     return {k: v for k, v in env.items() if v is not None}
 

@@ -34,13 +34,14 @@ class Services:
     engine: object                    # SQLAlchemy engine
     clock_mode: str = "system"        # "system" or "fake"
     password_method: str = "scrypt"   # werkzeug hash method; tests use a cheaper one
+    workflow_cache_size: int = 512    # restored workflows kept (config WORKFLOW_CACHE_SIZE)
     bundles: dict = field(default_factory=dict)      # version id -> parsed Bundle
     workflows: object = None                         # WorkflowCache, set in __post_init__
     connections: object = None                       # store.db.Connections, set in __post_init__
     _calendar: tuple = field(default=(None, None))   # (revision, WorkingCalendar)
 
     def __post_init__(self):
-        self.workflows = WorkflowCache()
+        self.workflows = WorkflowCache(self.workflow_cache_size)
         self.connections = Connections(self.engine)
 
     def calendar(self, conn, revision):
