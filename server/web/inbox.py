@@ -13,6 +13,7 @@ from ..services import inbox, tasks
 from ..services.context import unit_of_work
 from ..services.errors import ServiceError
 from .auth import actor, services
+from .paging import page_number
 
 bp = Blueprint("inbox", __name__, template_folder="templates")
 # The stylesheet and scripts every page uses (server/web/static).
@@ -80,7 +81,7 @@ def index():
     filters = {key: request.args.get(key) or None
                for key in ("stage", "process", "organisation")}
     overdue = OVERDUE.get(request.args.get("overdue", ""))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     me = actor()
     office = me.has("office")
     with unit_of_work(services()) as uow:

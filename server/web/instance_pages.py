@@ -14,6 +14,7 @@ from ..services import attachments, instances, registers, timeline
 from ..services.context import unit_of_work
 from ..services.errors import Conflict, InvalidInput
 from .auth import actor, services
+from .paging import page_number
 
 bp = Blueprint("instance_pages", __name__, template_folder="templates",
                static_folder="static", static_url_path="/assets")
@@ -40,7 +41,7 @@ def when(value, fmt="%Y-%m-%d %H:%M"):
 @bp.get("/instances")
 @login_required
 def index():
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number()
     with unit_of_work(services()) as uow:
         total, rows = instances.list_instances(uow, actor(), PAGE_SIZE, (page - 1) * PAGE_SIZE)
     for row in rows:

@@ -51,7 +51,8 @@ def logout():
 
 
 def _safe_next(target):
-    """Only redirect within this site after logging in."""
-    if target and not urlsplit(target).netloc and target.startswith("/"):
+    """Only redirect within this site after logging in; by default to the person's inbox."""
+    if target and not urlsplit(target).netloc and target.startswith("/") \
+            and not target.startswith("//"):
         return target
-    return url_for("pages.index")
+    return url_for("inbox.index")

@@ -165,3 +165,25 @@ def test_actions_only_return_to_this_site(mini_app, mini_desk, target):
     task = mini_desk.task("office", "确认巡查结束")
     answer = Web(mini_app, "office").post(f"/tasks/{task['id']}/claim", {"next": target})
     assert answer.headers["Location"] == "/tasks"
+
+
+def test_page_numbers_out_of_range_answer_a_page_not_an_error(mini_app, mini_desk):
+    """Was a 500 (the offset overflowed SQLite's integer)."""
+    mini_desk.start(process="mini")
+    web = Web(mini_app, "office")
+    assert "确认巡查结束" not in text(web.get("/tasks?page=99999999999999999999"))
+    web.get("/instances?page=99999999999999999999")
+    assert "确认巡查结束" in text(web.get("/tasks?page=-5"))      # read as the first page
+
+
+def test_signing_in_leads_to_the_inbox_or_back_to_the_page_asked_for(mini_app, mini_desk):
+    client = mini_app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/login").get_data(as_text=True)).group(1)
+    form = {"username": "office", "password": "secret", "csrf_token": token}
+    assert client.post("/login", data=form).headers["Location"] == "/tasks"
+    client.post("/logout", data={"csrf_token": token})
+    asked = client.post("/login?next=/instances", data=form).headers["Location"]
+    assert asked == "/instances"
+    elsewhere = client.post("/login?next=//evil.example/x", data=form).headers["Location"]
+    assert elsewhere == "/tasks"
