@@ -1,10 +1,12 @@
 /*
- * Diagram viewer for the instance page: bpmn-js NavigatedViewer (global BpmnJS, served under
- * /vendor/bpmn-js) loads the BPMN XML of the instance's own version and marks the elements the
- * server computed as done (completed) or active (ready or waiting).
+ * Diagram viewer: bpmn-js NavigatedViewer (global BpmnJS, served under /vendor/bpmn-js) loads a
+ * BPMN XML and marks the elements the server listed, e.g. on the instance page those done
+ * (completed) or active (ready or waiting), on a scenario run's page those covered or uncovered.
  *
- * Markup: <figure class="bpmn-diagram" data-xml="URL" data-done='["id", ...]' data-active='[...]'>
+ * Markup: <figure class="bpmn-diagram" data-xml="URL" data-markers='["done", "active"]'
+ *                 data-done='["id", ...]' data-active='[...]'>
  *           <div class="bpmn-canvas"></div><figcaption>...</figcaption></figure>
+ * data-markers names the marker classes (default done and active), each listed in data-<marker>.
  * No inline script: everything comes from data attributes, so a strict CSP can forbid inline code.
  * When a diagram is ready its figure gets data-state="ready" (tests wait for it), or "error".
  */
@@ -46,9 +48,10 @@
       .then(function () {
         var canvas = viewer.get('canvas');
         var registry = viewer.get('elementRegistry');
-        [['done', ids(figure, 'done')], ['active', ids(figure, 'active')]].forEach(function (pair) {
-          pair[1].forEach(function (id) {
-            if (registry.get(id)) { canvas.addMarker(id, pair[0]); }
+        var markers = figure.hasAttribute('data-markers') ? ids(figure, 'markers') : ['done', 'active'];
+        markers.forEach(function (marker) {
+          ids(figure, marker).forEach(function (id) {
+            if (registry.get(id)) { canvas.addMarker(id, marker); }
           });
         });
         canvas.zoom('fit-viewport', 'auto');

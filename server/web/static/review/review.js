@@ -2,10 +2,8 @@
  * The scenario run page (/review/runs/N).
  * - While the run is queued or running: polls the run's API URL (data-url of #progress-section)
  *   every second, moves the progress bar, and reloads the page once the run has finished.
- * - When it has finished: draws each <figure class="review-diagram" data-xml data-covered
- *   data-uncovered> with bpmn-js NavigatedViewer (global BpmnJS, /vendor/bpmn-js) and marks the
- *   elements the scenarios ran through ("covered") and those they never reached ("uncovered").
- *   A drawn figure gets data-state="ready" (tests wait for it), or "error".
+ * - When it has finished, the diagrams with covered and uncovered elements are drawn by the
+ *   shared viewer (static/js/diagram.js).
  * No inline script, so a strict CSP can forbid inline code.
  */
 (function () {
@@ -37,45 +35,9 @@
     window.setTimeout(poll, 1000);
   }
 
-  function list(figure, name) {
-    try { return JSON.parse(figure.getAttribute('data-' + name) || '[]'); } catch (e) { return []; }
-  }
-
-  function draw(figure) {
-    var container = figure.querySelector('.bpmn-canvas');
-    if (typeof window.BpmnJS !== 'function') {
-      figure.setAttribute('data-state', 'error');
-      container.textContent = '无法显示流程图：bpmn-js 未安装（npm ci）';
-      return;
-    }
-    var viewer = new window.BpmnJS({ container: container });
-    fetch(figure.getAttribute('data-xml'), { credentials: 'same-origin' })
-      .then(function (response) {
-        if (!response.ok) { throw new Error('HTTP ' + response.status); }
-        return response.text();
-      })
-      .then(function (xml) { return viewer.importXML(xml); })
-      .then(function () {
-        var canvas = viewer.get('canvas');
-        var registry = viewer.get('elementRegistry');
-        ['covered', 'uncovered'].forEach(function (marker) {
-          list(figure, marker).forEach(function (id) {
-            if (registry.get(id)) { canvas.addMarker(id, marker); }
-          });
-        });
-        canvas.zoom('fit-viewport', 'auto');
-        figure.setAttribute('data-state', 'ready');
-      })
-      .catch(function (error) {
-        figure.setAttribute('data-state', 'error');
-        container.textContent = '流程图加载失败：' + (error && error.message ? error.message : error);
-      });
-  }
-
   function start() {
     var section = document.getElementById('progress-section');
     if (section) { follow(section); }
-    Array.prototype.forEach.call(document.querySelectorAll('.review-diagram[data-xml]'), draw);
   }
 
   if (document.readyState === 'loading') {
