@@ -17,6 +17,7 @@ from server.services.mail import MailSettings
 from server.services.worker import run_worker
 from server.store import schema
 from tests.conftest import MINI, Desk, build_app
+from tests.subprocesses import free_port
 from tests.integration.test_inspection_lifecycle import Inspection, office_desk  # noqa: F401
 
 O, U = schema.mail_outbox, schema.users
@@ -24,10 +25,6 @@ WITH_EMAIL = ("office", "office_off", "leader", "shanxian", "caoxian", "yingji",
               "outsider")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Mailbox:

@@ -1,36 +1,13 @@
 """The production topology on loopback: gunicorn with two web workers and two timer workers
 sharing one database (SQLite here, PostgreSQL in CI's second pass)."""
 import os
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import MINI, Desk, build_app
-
-VENV_BIN = Path(sys.executable).parent
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.subprocesses import NO_CONTROL_SOCKET, VENV_BIN, free_port, wait_until
 
 
 @pytest.fixture
@@ -44,7 +21,7 @@ def topology(database_url, tmp_path):
            "XUNCHA_SECRET_KEY": "topology-test", "XUNCHA_LOG_FORMAT": "json"}
     processes = [subprocess.Popen(
         [str(VENV_BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--timeout", "30", "--no-control-socket", "server:create_app()"], env=env, cwd=tmp_path,
+         "--timeout", "30", *NO_CONTROL_SOCKET, "server:create_app()"], env=env, cwd=tmp_path,
         stdout=subprocess.DEVNULL, stderr=open(tmp_path / "gunicorn.log", "w"))]
     processes += [subprocess.Popen(
         [str(VENV_BIN / "flask"), "--app", "server", "worker", "--poll-seconds", "0.2"],

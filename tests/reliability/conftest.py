@@ -4,12 +4,9 @@ DATABASE_URL is set, through tests/conftest.py's `database_url`, so CI's `-m db`
 
 Every subprocess gets its own process group: a kill -9 reaches gunicorn's master and its workers
 at once, and teardown kills whatever is left even when the test failed."""
-import importlib
 import os
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,32 +14,9 @@ import pytest
 import requests
 
 from tests.conftest import MINI, Desk, build_app
+from tests.subprocesses import NO_CONTROL_SOCKET, VENV_BIN, free_port, wait_until  # noqa: F401
 
-VENV_BIN = Path(sys.executable).parent
 SECRET = "reliability-test"
-# Newer gunicorn opens a control socket at one fixed path per user: tests side by side would
-# share it.
-NO_CONTROL_SOCKET = ["--no-control-socket"] if hasattr(
-    importlib.import_module("gunicorn.config"), "ControlSocketDisable") else []
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check, seconds, what, log=None):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.05)
-    tail = log.read_text(errors="replace")[-3000:] if log and log.exists() else ""
-    raise AssertionError(f"timed out after {seconds} s waiting for {what}\n{tail}")
 
 
 class Processes:
