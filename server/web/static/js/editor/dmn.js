@@ -16,7 +16,7 @@
   var api = root.getAttribute('data-api');
   var path = root.getAttribute('data-path');
   var state = { revision: parseInt(root.getAttribute('data-revision'), 10), dirty: false,
-                problems: [], kept: null, wired: [] };
+                problems: [], kept: null, wired: [], typedAt: 0 };
   var modeler;
 
   // ---- what dmn-js would drop ---------------------------------------------------------------
@@ -133,8 +133,19 @@
   }
 
   // ---- saving, undo -------------------------------------------------------------------------
+  /* dmn-js applies typing to the table 300 ms after the last key (its debounceInput): wait for
+     it, or a save right after typing would miss the last edit. */
+  var DEBOUNCE_MS = 300;
+
+  function settled() {
+    var wait = state.typedAt + DEBOUNCE_MS + 50 - Date.now();
+    return new Promise(function (resolve) { setTimeout(resolve, Math.max(wait, 0)); });
+  }
+
   function save() {
-    return modeler.saveXML({ format: true }).then(function (result) {
+    return settled().then(function () {
+      return modeler.saveXML({ format: true });
+    }).then(function (result) {
       var files = {};
       files[path] = restore(result.xml, state.kept);
       return draft.saveAndSay(api, state.revision, files);
@@ -158,6 +169,10 @@
     document.getElementById('undo').addEventListener('click', function () { stack().undo(); });
     document.getElementById('redo').addEventListener('click', function () { stack().redo(); });
     document.getElementById('save').addEventListener('click', save);
+    document.getElementById('table').addEventListener('input', function () {
+      state.typedAt = Date.now();
+      state.dirty = true;
+    }, true);
     document.getElementById('decision-select').addEventListener('change', function (e) { open(e.target.value); });
     document.addEventListener('keydown', function (e) {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') { e.preventDefault(); save(); }
