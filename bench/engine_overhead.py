@@ -86,16 +86,21 @@ class Memory:
             state, completed = dump_state(workflow), workflow.completed
 
 
+def empty_postgres_schema(url):
+    """A PostgreSQL URL's schema `public` dropped and recreated (a database of the benchmark's)."""
+    if url.startswith("postgres"):
+        engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
 class Persisted:
     """An app on a fresh database with the diagram deployed, driven through the services."""
 
     def __init__(self, url):
-        if url.startswith("postgres"):
-            engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
-            engine.dispose()
+        empty_postgres_schema(url)
         app = create_app({"DATABASE_URL": url, "CLOCK": "system", "SECRET_KEY": "bench",
                           "SOURCE_ROOT": DIAGRAM, "TESTING": True})
         self.services = app.extensions["xuncha"]

@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from engine_overhead import DIAGRAM, FORM_DATA, PROCESS, START_DATA, STEPS, Memory  # noqa: E402
+from engine_overhead import (DIAGRAM, FORM_DATA, PROCESS, START_DATA, STEPS,  # noqa: E402
+                             Memory, empty_postgres_schema)
 from server import create_app  # noqa: E402
 from server.services import users  # noqa: E402
 from server.services.context import unit_of_work  # noqa: E402
@@ -47,14 +48,7 @@ USER, PASSWORD = "office", "bench-secret"
 
 
 def fresh_database(url):
-    if url.startswith("postgres"):
-        from sqlalchemy import create_engine, text
-        from server.store.db import normalise_url
-        engine = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+    empty_postgres_schema(url)
     app = create_app({"DATABASE_URL": url, "CLOCK": "system", "SECRET_KEY": SECRET,
                       "SOURCE_ROOT": DIAGRAM})
     services = app.extensions["xuncha"]

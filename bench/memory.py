@@ -8,8 +8,8 @@ driven with demo.py's steps and sample data: half wait at the first task, 30 % a
 further, 20 % eight (on site). Then, measuring VmRSS from /proc:
   web     one gunicorn sync worker (`gunicorn --workers 1 "server:create_app()"`), after its
           first request, after inbox requests (API and page, office and a county liaison), and
-          while `GET /api/instances/{id}` reads `--views` different inspections (each restored
-          and kept in the workflow cache, design: bounded by WORKFLOW_CACHE_SIZE);
+          while `GET /api/instances/{id}` reads `--views` different inspections in random order
+          (each restored and kept in the workflow cache, bounded by WORKFLOW_CACHE_SIZE);
   worker  `flask --app server worker` after it has scanned (nothing due), then after it fired
           `--timers` timers of as many more instances (bench/timers deployed as a new version,
           due over 10 s), each restored, advanced, saved and cached by the worker.
@@ -19,6 +19,7 @@ first 1,000 views (or timers) with the RSS at the end: flat when the cache is bo
 import argparse
 import copy
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -170,7 +171,8 @@ def measure_web(base, pid, ids, views, line):
     line("web: after inbox requests (API, pages)", rss_mb(pid))
     marks = {1000, 2000, 5000, views}
     first = None
-    for count, instance_id in enumerate(ids[:views], 1):
+    shuffled = random.Random(3).sample(ids, len(ids))       # every stage among the first views
+    for count, instance_id in enumerate(shuffled[:views], 1):
         office.get(f"{base}/api/instances/{instance_id}").raise_for_status()
         if count in marks:
             line(f"web: after viewing {count} instances", rss_mb(pid))
