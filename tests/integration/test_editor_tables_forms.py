@@ -12,6 +12,7 @@ from server.services.form_preview import decision_ids
 from server.services.versions import read_source_tree
 from tests.conftest import ROOT, Desk
 
+from tests.integration.test_editor import new_draft
 from tests.integration.web_client import Api, Web, text
 
 TABLE = "processes/team_composition.dmn"
@@ -29,9 +30,7 @@ def api(app):
 
 @pytest.fixture
 def draft_id(api):
-    answer = api.as_("owner").post("/api/drafts", json={"name": "组成规则调整"})
-    assert answer.status_code == 201
-    return answer.get_json()["id"]
+    return new_draft(api, "组成规则调整")
 
 
 def preview(api, draft_id, text, path=FORM, user="owner"):
