@@ -17,6 +17,7 @@ from lxml.etree import LxmlError
 from . import roles
 from .decisions import decision_code
 from .expressions import spec_code
+from .form_lint import convention_problems
 from .forms import FormError, parse_form
 from .graph import graph_problems
 from .parser import UnsafeXml, XunchaParser, read_xml
@@ -142,6 +143,8 @@ def _parse_forms(files, problems):
             except FormError as exc:
                 problems.append(Problem(path, None, str(exc)))
                 continue
+            problems.extend(Problem(path, p.path, p.message)
+                            for p in convention_problems(content, roles.ROLES))
             for source in forms[name].rule_sources():
                 _check(problems, path, None, source, "eval")
     return forms

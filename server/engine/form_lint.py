@@ -59,6 +59,13 @@ def lint_form(text, decision_ids=(), role_codes=()):
     return (doc if usable else None), located
 
 
+def convention_problems(content, role_codes):
+    """The conventions the bundle loader enforces too, so a deploy refuses what the form editor
+    flags: known widgets, known roles in read_roles, ui hints naming fields that exist."""
+    doc = json.loads(content)
+    return _ui_problems(doc, set(role_codes)) if isinstance(doc.get("schema"), dict) else []
+
+
 def _schema_problems(schema):
     for error in sorted(_META.iter_errors(schema), key=lambda e: list(map(str, e.absolute_path))):
         path = "/".join(["schema", *map(str, error.absolute_path)])

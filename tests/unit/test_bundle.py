@@ -1,5 +1,6 @@
 """Loading a version: validation errors name the element; unsafe diagrams never load."""
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,18 @@ def test_sandbox_escapes_in_a_script_task_are_refused_at_load(script):
 def test_sandbox_escapes_in_timer_expressions_are_refused(expression):
     text = mini_text().replace("end_of_day(add_working_days(fieldwork_end, 15))", expression)
     assert problems(with_diagram(text))[0][0] == "deadline"
+
+
+def test_form_conventions_are_enforced_at_load_with_the_path_in_the_form():
+    form = {"title": "办理意见", "schema": {"type": "object", "properties": {
+        "note": {"type": "string", "title": "意见"}}},
+        "ui": {"order": ["note", "gone"],
+               "fields": {"note": {"widget": "slider", "read_roles": ["office", "boss"]}}}}
+    found = problems({**MINI, "forms/note.json": json.dumps(form).encode()})
+    assert ("ui/order/1", "schema 中没有字段 gone") in found
+    assert ("ui/fields/note/read_roles/1", "未知的角色 boss") in found
+    assert any(element == "ui/fields/note/widget" and "未知的控件 slider" in message
+               for element, message in found)
 
 
 def test_sandbox_escape_in_a_form_rule_is_refused():
