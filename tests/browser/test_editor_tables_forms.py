@@ -139,7 +139,7 @@ def test_a_sandbox_escape_in_a_cell_is_listed_with_its_rule_and_marks_the_row(pa
                                                                               live_server, owner_desk,
                                                                               dmn_assets):
     console.allow(INFERNO)
-    new_draft(page, live_server, "单元格检查")
+    draft_id = new_draft(page, live_server, "单元格检查")
     open_table(page, TABLE)
     replace_text(page, "td[data-element-id=rule_1_in_0] [contenteditable]", "__import__('os')")
     page.click("#save")
@@ -149,6 +149,12 @@ def test_a_sandbox_escape_in_a_cell_is_listed_with_its_rule_and_marks_the_row(pa
     marked = page.eval_on_selector_all("#table tr.has-problem [data-row-id]",
                                        "cells => [...new Set(cells.map(c => c.dataset.rowId))]")
     assert marked == ["rule_1"]
+    # On the draft page the same problem is listed; choosing it opens the table's editor.
+    page.goto(f"{live_server.url}/editor/drafts/{draft_id}")
+    page.wait_for_selector("#editor[data-state=ready]")
+    page.click(f"#problems li[data-file='{TABLE}'] button")
+    page.wait_for_selector("#dmn-editor[data-state=ready]")
+    assert f"/editor/drafts/{draft_id}/tables/team_composition" in page.url
 
 
 def test_the_form_editor_previews_reports_errors_as_you_type_and_saves(page, console, live_server,

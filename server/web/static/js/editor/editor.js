@@ -126,7 +126,13 @@
   }
 
   function reveal(problem) {
-    var go = problem.file === state.current || !/\.bpmn$/.test(problem.file) ? Promise.resolve()
+    if (!/\.bpmn$/.test(problem.file)) {
+      // A decision table or a form: open its own editor (the page warns of unsaved changes).
+      var editorLink = document.querySelector('a[data-file="' + problem.file + '"]');
+      if (editorLink) { window.location.href = editorLink.href; }
+      return;
+    }
+    var go = problem.file === state.current ? Promise.resolve()
       : keepCurrent().then(function () {
         document.getElementById('file-select').value = problem.file;
         return show(problem.file);
