@@ -4,17 +4,20 @@
                                              [--threads 4] [--clients 1 4] [--database-url URL]
 
 The product is served as deployed (`gunicorn --workers 2 --threads 4 "server:create_app()"`, a
-subprocess on a free loopback port; `--threads 1` for sync workers, which close the connection
-after every response) on a fresh database with bench/eleven_tasks deployed (11 sequential user
-tasks in the office lane, the diagram of bench/engine_overhead.py). Each client is a thread with
-its own `requests.Session`, logged in once (`POST /api/session`). A lifecycle: `POST
-/api/instances`, then 11 times `GET /api/tasks` (the inbox; the client picks its instance's task),
+subprocess on a free loopback port, with connections kept alive 30 s, longer than the raw pass
+between two HTTP passes; `--threads 1` for sync workers, which close the connection after every
+response) on a fresh database with bench/eleven_tasks deployed (11 sequential user tasks in the
+office lane, the diagram of bench/engine_overhead.py). Each client is a thread with its own
+`requests.Session`, logged in once (`POST /api/session`). A lifecycle: `POST /api/instances`,
+then 11 times `GET /api/tasks` (the inbox; the client picks its instance's task),
 `GET /api/tasks/{id}` (form and data) and `POST /api/tasks/{id}/complete`.
 
 Each round runs, one after the other: raw lifecycles in memory (`runtime.complete`, as in
 engine_overhead.py) for 2 s, then for every client count `--lifecycles` lifecycles per client.
 Rates are medians over rounds (range in brackets); latencies are percentiles over all rounds;
-`x raw` and the final `ratio:` (one client / raw) are medians of the per-round ratios.
+`x raw` and the final `ratio:` (one client / raw) are medians of the per-round ratios. The CPU
+time per lifecycle of gunicorn's processes (from /proc) and of the clients tells what the rate
+would be on a machine with nothing else running.
 Goals (issue): one client >= 20 lifecycles/s and completion p95 < 25 ms; for comparison the
 reference SpiffWorkflow server spiff-arena reaches 0.86 lifecycles/s and p95 120 ms.
 A PostgreSQL URL gets its schema `public` dropped and recreated.
@@ -68,9 +71,10 @@ class Server:
         self.base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DATABASE_URL": url, "XUNCHA_SECRET_KEY": SECRET}
         self.log = Path(folder) / "gunicorn.log"
+        threaded = ["--threads", str(threads), "--keep-alive", "30"] if threads > 1 else []
         self.process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
-             *(["--threads", str(threads)] if threads > 1 else []), "--bind", f"127.0.0.1:{port}", "--no-control-socket", "server:create_app()"],
+            [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), *threaded,
+             "--bind", f"127.0.0.1:{port}", "--no-control-socket", "server:create_app()"],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=open(self.log, "w"))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -81,6 +85,16 @@ class Server:
                 time.sleep(0.1)
         self.stop()
         raise SystemExit("gunicorn did not answer /healthz:\n" + self.log.read_text()[-2000:])
+
+    def cpu_seconds(self):
+        """CPU time used so far by gunicorn's master and workers (from /proc)."""
+        pids = [self.process.pid] + [int(p) for p in Path(
+            f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+        ticks = 0
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])           # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     def stop(self):
         self.process.terminate()
@@ -120,8 +134,9 @@ class Client:
         assert state == "completed", state
 
 
-def run_clients(clients, lifecycles):
-    """`lifecycles` lifecycles on every client at once; answers lifecycles per second."""
+def run_clients(server, clients, lifecycles):
+    """`lifecycles` lifecycles on every client at once; answers lifecycles per second and the
+    CPU seconds per lifecycle of the server and of the clients."""
     errors = []
 
     def drive(client):
@@ -132,14 +147,16 @@ def run_clients(clients, lifecycles):
             errors.append(exc)
 
     threads = [threading.Thread(target=drive, args=(c,)) for c in clients]
-    start = time.perf_counter()
+    start, server_cpu, client_cpu = time.perf_counter(), server.cpu_seconds(), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     if errors:
         raise errors[0]
-    return len(clients) * lifecycles / (time.perf_counter() - start)
+    count = len(clients) * lifecycles
+    return (count / (time.perf_counter() - start), (server.cpu_seconds() - server_cpu) / count,
+            (time.process_time() - client_cpu) / count)
 
 
 def raw_rate(memory, seconds):
@@ -170,6 +187,10 @@ def report(counts, rounds, clients):
         print(f"    complete p50 {percentile(done, 0.5):6.2f} ms  p95 {percentile(done, 0.95):6.2f}"
               f" ms;  step (inbox + task + complete) p50 {percentile(steps, 0.5):6.2f} ms  "
               f"p95 {percentile(steps, 0.95):6.2f} ms;  {len(done)} completions")
+        server_cpu = statistics.median(r[n, "server"] for r in rounds) * 1000
+        client_cpu = statistics.median(r[n, "client"] for r in rounds) * 1000
+        print(f"    CPU per lifecycle: server {server_cpu:.1f} ms, clients (requests) "
+              f"{client_cpu:.1f} ms")
 
 
 def main():
@@ -191,7 +212,7 @@ def main():
             memory = Memory()
             clients = {n: [Client(server.base) for _ in range(n)] for n in args.clients}
             for n in args.clients:                                  # warm up every worker
-                run_clients(clients[n], 2)
+                run_clients(server, clients[n], 2)
                 for client in clients[n]:
                     client.completions.clear()
                     client.steps.clear()
@@ -199,13 +220,15 @@ def main():
             for _ in range(args.rounds):
                 figures = {"raw": raw_rate(memory, 2.0)}
                 for n in args.clients:
-                    figures[n] = run_clients(clients[n], args.lifecycles)
+                    figures[n], figures[n, "server"], figures[n, "client"] = run_clients(
+                        server, clients[n], args.lifecycles)
                 rounds.append(figures)
         finally:
             server.stop()
+    threads = f" x {args.threads} threads" if args.threads > 1 else " (sync)"
     print(f"{PROCESS}: {STEPS} user tasks per lifecycle, {url.split(':')[0]} database, gunicorn "
-          f"with {args.workers} workers{f' x {args.threads} threads' if args.threads > 1 else ' (sync)'}, {args.rounds} rounds x {args.lifecycles} lifecycles per "
-          f"client, {os.cpu_count()} CPUs")
+          f"with {args.workers} workers{threads}, {args.rounds} rounds x {args.lifecycles} "
+          f"lifecycles per client, {os.cpu_count()} CPUs")
     report(args.clients, rounds, clients)
     print("goal (1 client): >= 20 lifecycles/s, complete p95 < 25 ms; "
           "spiff-arena: 0.86 lifecycles/s, p95 120 ms")
