@@ -1,16 +1,16 @@
 """Full lifecycles per second over HTTP, against the raw in-memory engine measured in the same run.
 
     .venv/bin/python bench/http_lifecycle.py [--lifecycles 20] [--rounds 3] [--workers 2]
-                                             [--threads 4] [--clients 1 4] [--database-url URL]
+                                             [--threads 1] [--clients 1 4] [--database-url URL]
 
-The product is served as deployed (`gunicorn --workers 2 --threads 4 "server:create_app()"`, a
-subprocess on a free loopback port, with connections kept alive 30 s, longer than the raw pass
-between two HTTP passes; `--threads 1` for sync workers, which close the connection after every
-response) on a fresh database with bench/eleven_tasks deployed (11 sequential user tasks in the
-office lane, the diagram of bench/engine_overhead.py). Each client is a thread with its own
-`requests.Session`, logged in once (`POST /api/session`). A lifecycle: `POST /api/instances`,
-then 11 times `GET /api/tasks` (the inbox; the client picks its instance's task),
-`GET /api/tasks/{id}` (form and data) and `POST /api/tasks/{id}/complete`.
+The product is served as deployed (docs/deploy.md: `gunicorn --workers 2 "server:create_app()"`,
+sync workers, which close the connection after every response; a subprocess on a free loopback
+port) on a fresh database with bench/eleven_tasks deployed (11 sequential user tasks in the
+office lane, the diagram of bench/engine_overhead.py); `--threads 4` serves with gthread workers
+instead, connections kept alive 30 s (longer than the raw pass between two HTTP passes). Each
+client is a thread with its own `requests.Session`, logged in once (`POST /api/session`). A
+lifecycle: `POST /api/instances`, then 11 times `GET /api/tasks` (the inbox; the client picks its
+instance's task), `GET /api/tasks/{id}` (form and data) and `POST /api/tasks/{id}/complete`.
 
 Each round runs, one after the other: raw lifecycles in memory (`runtime.complete`, as in
 engine_overhead.py) for 2 s, then for every client count `--lifecycles` lifecycles per client.
@@ -198,9 +198,9 @@ def main():
     parser.add_argument("--lifecycles", type=int, default=20, help="per client and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="gunicorn threads per worker (gthread: connections kept alive); "
-                             "0 or 1: sync workers, a new connection per request")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="gunicorn threads per worker: 1, sync workers (a connection per "
+                             "request); more, gthread workers (connections kept alive)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
     args = parser.parse_args()
