@@ -44,12 +44,12 @@ def test_web_server_killed_under_load_loses_no_acknowledged_completion(
 def test_worker_killed_while_firing_timers_fires_each_exactly_once(database_url, mini_db_for,
                                                                    processes_for):
     app = mini_db_for(database_url, clock="fake")
-    instance_ids = due_timer_instances(app, 800)
+    instance_ids = due_timer_instances(app, 3000)    # a backlog the kill can interrupt
     services = app.extensions["xuncha"]
     processes = processes_for(app.config["DATABASE_URL"], clock="fake")
     fired = partial(fired_timers, services.engine)
     worker = processes.worker()
-    wait_until(lambda: fired() >= 40, 60, "the worker to fire 40 timers")
+    wait_until(lambda: fired() >= 1, 60, "the worker to start firing")
     processes.kill(worker)
     killed_at = fired()
     assert killed_at < len(instance_ids), "the worker finished before the kill"
