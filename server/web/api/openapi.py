@@ -1,11 +1,10 @@
 """The OpenAPI 3.1 description of the API, served at /api/openapi.json."""
 from flask import Blueprint, jsonify
 
+from ..documents import OPENAPI_PATHS as document_paths
+from . import openapi_accounts
 from .editor_forms import openapi_paths as editor_form_paths
 from .editor_openapi import editor_paths
-
-from . import openapi_accounts
-from ..documents import OPENAPI_PATHS as document_paths
 from .scenario_runs import openapi_paths as scenario_run_paths
 
 bp = Blueprint("api_openapi", __name__, url_prefix="/api")
@@ -145,12 +144,12 @@ PATHS = {
                             "properties": {"now": {"type": "string", "format": "date-time"}}},
         errors=("401", "403", "409", "422"))},
 }
-
-PATHS.update(openapi_accounts.paths(_operation))
-PATHS.update(document_paths)                              # official documents
-PATHS.update(scenario_run_paths(_operation, _path_id))     # reviewers: scenario runs
-PATHS.update(editor_paths(_operation, _path_id))      # process owners: drafts and versions
-PATHS.update(editor_form_paths(_operation, _path_id))     # the form editor's preview
+# The paths of other modules, described beside their routes.
+PATHS.update(openapi_accounts.paths(_operation))            # accounts and user administration
+PATHS.update(document_paths)                                # official documents
+PATHS.update(scenario_run_paths(_operation, _path_id))      # reviewers: scenario runs
+PATHS.update(editor_paths(_operation, _path_id))            # process owners: drafts and versions
+PATHS.update(editor_form_paths(_operation, _path_id))       # the form editor's preview
 
 DOCUMENT = {
     "openapi": "3.1.0",
