@@ -48,9 +48,15 @@ def test_owner_shortens_the_report_deadline_and_deploys_over_the_gate(page, cons
     page.fill("#timer-amount", "10")
     page.press("#timer-amount", "Tab")
     assert page.input_value("#timer-expression") == "end_of_day(add_working_days(fieldwork_end, 10))"
-    page.click("#undo")                                  # undo and redo the change
+    assert page.evaluate("document.activeElement.id") == "timer-unit"   # Tab went on
+    page.click("#undo")                                  # the panel shows the value undone
+    assert page.input_value("#timer-amount") == "15"
+    assert page.input_value("#timer-expression") == "end_of_day(add_working_days(fieldwork_end, 15))"
     assert page.is_disabled("#undo") and page.is_enabled("#redo")
+    select_element(page, "report_deadline")              # still selected when clicked again
+    assert page.input_value("#timer-amount") == "15"
     page.click("#redo")
+    assert page.input_value("#timer-amount") == "10"
     assert page.is_enabled("#undo") and page.is_disabled("#redo")
     page.click("#save")
     page.wait_for_selector("#editor[data-revision='2']")
@@ -105,6 +111,32 @@ def test_a_problem_is_listed_and_pinned_to_its_element(page, console, live_serve
     assert "未指定表单" in page.inner_text("#problems li[data-element=submit_report]")
     assert page.locator("#canvas [data-element-id=submit_report].has-problem").count() == 1
     assert "未指定表单" in page.inner_text(".problem-overlay[data-element=submit_report]")
+
+
+def test_undo_selects_the_element_it_changes_and_shows_the_value_back(page, console, live_server,
+                                                                       owner_desk, bpmn_assets):
+    open_draft(page, live_server, "撤销")
+    select_element(page, "submit_report")
+    page.fill("#prop-name", "提交巡查报告")
+    page.press("#prop-name", "Enter")
+    page.wait_for_selector("#panel-body .panel-element:has-text('提交巡查报告')")
+    assert page.evaluate("document.activeElement.id") == "prop-name"   # typing goes on
+    select_element(page, "report_deadline")              # another element, then undo
+    page.click("#undo")
+    page.wait_for_selector("#panel-body code:has-text('submit_report')")
+    assert page.input_value("#prop-name") == "提交巡查工作报告"
+    assert selected(page) == ["submit_report"]
+    page.click("#canvas [data-element-id=submit_report]", force=True)
+    assert selected(page) == ["submit_report"]           # a click does not toggle it off
+    assert page.input_value("#prop-name") == "提交巡查工作报告"
+    page.click("#redo")
+    assert page.input_value("#prop-name") == "提交巡查报告"
+    assert page.evaluate("document.activeElement.id") == "undo"      # not lost on the body
+
+
+def selected(page):
+    return page.eval_on_selector_all("#canvas g.djs-element.selected",
+                                     "els => els.map(e => e.dataset.elementId)")
 
 
 def test_the_diff_of_two_versions_marks_the_changed_timer(page, console, live_server, owner_desk,

@@ -73,7 +73,7 @@
       }
       modeler.get('canvas').zoom('fit-viewport', 'auto');
       pinProblems();
-      renderPanel(null);
+      renderPanel();
       updateUndo();
       root.setAttribute('data-state', 'ready');
     }).catch(function (error) {
@@ -175,31 +175,82 @@
   }
 
   // ---- panel, undo, unsaved changes ------------------------------------------------------------
-  function renderPanel(element) {
-    window.XunchaProperties.render(modeler, element, document.getElementById('panel-body'), options);
+  /* The panel always shows the model: it is rebuilt from the selection after every command and
+     every undo or redo. The field that had the focus gets it back (the rebuilt panel has new
+     inputs with the same ids), so Tab after an edit reaches the next field. */
+  function renderPanel() {
+    var body = document.getElementById('panel-body');
+    var focused = body.contains(document.activeElement) ? document.activeElement : null;
+    var selected = modeler.get('selection').get();
+    window.XunchaProperties.render(modeler, selected.length === 1 ? selected[0] : null, body, options);
+    var again = focused && focused.id && document.getElementById(focused.id);
+    if (!again) { return; }
+    again.focus();
+    try { again.setSelectionRange(focused.selectionStart, focused.selectionEnd); } catch (e) { /* select, number */ }
+  }
+
+  /* A panel field commits on `change`, which fires while the focus is still moving (Tab, or a
+     click elsewhere): rebuilding the panel then would drop the focus on the page body, so the
+     rebuild waits until the focus has arrived. */
+  var panelTimer = null;
+  function schedulePanel() {
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(renderPanel, 0);
   }
 
   function updateUndo() {
     var stack = modeler.get('commandStack');
-    document.getElementById('undo').disabled = !stack.canUndo();
-    document.getElementById('redo').disabled = !stack.canRedo();
+    var undo = document.getElementById('undo'), redo = document.getElementById('redo');
+    var focused = document.activeElement;
+    undo.disabled = !stack.canUndo();
+    redo.disabled = !stack.canRedo();
+    // A button disabled under the keyboard focus would drop it on the page body.
+    if (focused === undo && undo.disabled && !redo.disabled) { redo.focus(); }
+    if (focused === redo && redo.disabled && !undo.disabled) { undo.focus(); }
   }
 
   function isDirty() {
     return Object.keys(state.dirty).some(function (p) { return state.dirty[p]; });
   }
 
+  /* Undo and redo select the element they changed, so the panel shows the value they brought
+     back; and a click on the element already selected keeps it selected (diagram-js would
+     toggle it off and empty the panel, which reads as "the element cannot be selected"). */
+  function wireSelection() {
+    var touched = null;
+    var selection = modeler.get('selection');
+    modeler.on(['commandStack.reverted', 'commandStack.executed'], function (e) {
+      var element = e.context && (e.context.element || e.context.shape);
+      if (element) { touched = element.labelTarget || element; }
+    });
+    modeler.on('commandStack.changed', 2000, function (e) {
+      var element = touched && modeler.get('elementRegistry').get(touched.id);
+      touched = null;
+      if ((e.trigger === 'undo' || e.trigger === 'redo') && element &&
+          element !== modeler.get('canvas').getRootElement()) {
+        selection.select(element);
+      }
+    });
+    modeler.on('element.click', 2000, function (e) {
+      var selected = selection.get();
+      var mouse = e.originalEvent || {};
+      if (selected.length === 1 && selected[0] === e.element &&
+          !(mouse.shiftKey || mouse.ctrlKey || mouse.metaKey)) {
+        renderPanel();
+        return false;
+      }
+    });
+  }
+
   function wire() {
     var stack = modeler.get('commandStack');
-    modeler.on('selection.changed', function (e) { renderPanel(e.newSelection.length === 1 ? e.newSelection[0] : null); });
+    modeler.on('selection.changed', renderPanel);
+    wireSelection();
     modeler.on('commandStack.changed', function (e) {
       if (e.trigger === 'clear') { return; }          // a diagram was (re)loaded
       state.dirty[state.current] = true;
       updateUndo();
-      var selected = modeler.get('selection').get();
-      if (selected.length === 1 && !document.getElementById('panel').contains(document.activeElement)) {
-        renderPanel(selected[0]);
-      }
+      schedulePanel();
     });
     document.getElementById('undo').addEventListener('click', function () { stack.undo(); });
     document.getElementById('redo').addEventListener('click', function () { stack.redo(); });
