@@ -12,6 +12,7 @@ from tests.integration.web_client import Api
 
 from .conftest import log_in
 from .drive import Inspection
+from .test_editor_tables_forms import INFERNO, TABLE, dmn_assets, new_draft, open_table  # noqa: F401
 
 REPORT = "processes/inspection_report.bpmn"
 
@@ -157,3 +158,21 @@ def test_the_diff_of_two_versions_marks_the_changed_timer(page, console, live_se
                                             "els => els.map(e => e.dataset.elementId)")
         assert changed == ["report_deadline"]
     assert "report_deadline" in page.inner_text("#changed-elements")
+
+
+HIT_POLICIES = ["唯一", "首条", "优先", "任意", "汇总", "汇总（求和）", "汇总（最小值）",
+                "汇总（最大值）", "汇总（计数）", "规则顺序", "输出顺序"]
+
+
+def test_the_decision_table_editor_names_hit_policies_in_chinese(page, console, live_server,
+                                                                 owner_desk, dmn_assets):
+    console.allow(INFERNO)
+    new_draft(page, live_server, "命中策略")
+    open_table(page, TABLE)
+    policy = page.locator(".hit-policy")
+    assert policy.inner_text().split() == ["命中策略：", "唯一"]
+    assert policy.get_attribute("title") == "规则互不重叠，只能命中一条规则"
+    page.click(".hit-policy .dms-input")
+    options = page.locator(".dms-select-options .option, .options .option")
+    options.first.wait_for()
+    assert options.all_inner_texts() == HIT_POLICIES

@@ -34,7 +34,30 @@
     'Strings must be in double quotes': '文本须用英文双引号括起', 'Yes': '是', 'No': '否',
     'Value': '值', 'Values': '取值', 'Enter expression': '输入表达式',
     'Variable name': '变量名', 'Variable name:': '变量名：', 'Variable type': '变量类型',
-    'Variable type:': '变量类型：'
+    'Variable type:': '变量类型：',
+    // hit policies (the select above the table) and their explanations (its tooltip)
+    'Unique': '唯一', 'First': '首条', 'Priority': '优先', 'Any': '任意', 'Collect': '汇总',
+    'Collect (Sum)': '汇总（求和）', 'Collect (Min)': '汇总（最小值）',
+    'Collect (Max)': '汇总（最大值）', 'Collect (Count)': '汇总（计数）',
+    'Rule order': '规则顺序', 'Output order': '输出顺序',
+    'No overlap is possible and all rules are disjoint. Only a single rule can be matched':
+      '规则互不重叠，只能命中一条规则',
+    'Rules may overlap. The first matching rule will be chosen': '规则可以重叠，取第一条命中的规则',
+    'Rules may overlap. The one with the highest priority will be chosen':
+      '规则可以重叠，取优先级最高的一条',
+    'Rules may overlap. Their output have to match': '规则可以重叠，命中规则的输出须相同',
+    'Collects the values of all matching rules': '汇总所有命中规则的取值',
+    'Collects the values of all matching rules and sums up to a single value':
+      '汇总所有命中规则的取值并求和',
+    'Collects the values of all matching rules and uses the lowest value':
+      '汇总所有命中规则的取值，取最小值',
+    'Collects the values of all matching rules and uses the highest value':
+      '汇总所有命中规则的取值，取最大值',
+    'Collects the values of all matching rules and counts the number of them':
+      '统计命中规则的条数',
+    'Collects the values of all matching rules in rule order': '按规则顺序汇总所有命中规则的取值',
+    'Collects the values of all matching rules in decreasing output priority order':
+      '按输出优先级从高到低汇总所有命中规则的取值'
   };
 
   function translate(template, replacements) {
