@@ -13,8 +13,8 @@ from .sandbox import SandboxViolation, check_source
 
 # The widgets forms_render knows (docs/conventions.md, "Forms"); anything else renders as text.
 WIDGETS = frozenset({"text", "textarea", "select", "radio", "checkbox", "checkboxes",
-                     "multiselect", "date", "datetime", "number", "email", "url", "file", "list",
-                     "table"})
+                     "multiselect", "date", "datetime", "number", "email", "url", "tel", "file",
+                     "list", "table"})
 _META = Draft202012Validator(Draft202012Validator.META_SCHEMA)
 # json's messages, in the words the editor shows.
 _JSON_MESSAGES = {

@@ -1,18 +1,20 @@
 """Forms (forms/*.json: JSON Schema + ui hints) to HTML fields and posted HTML forms back to JSON.
 
 `build` turns a schema, its ui hints, the current values and the field errors into `Field`s the
-template `task/_fields.html` renders; `parse` reads a posted form back into data typed by the
-schema. HTML names follow the data: `summary`, `findings-0-severity` (row 0 of `findings`);
-error paths follow the API: `findings/0/severity`.
+template `task/_fields.html` renders; `parse` (forms_parse) reads a posted form back into data
+typed by the schema. HTML names follow the data: `summary`, `findings-0-severity` (row 0 of
+`findings`); error paths follow the API: `findings/0/severity`.
 """
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..engine.calendar import BEIJING
+from .forms_parse import parse, remove_row  # noqa: F401  (the module's API: build and parse)
+from .forms_schema import as_text as _text, column_hints, field_order, kind_of
+from .forms_schema import options as _options, read_only_names
 
 ROW_PLACEHOLDER = "__i__"
-TRUE_WORDS = {"true", "on", "1", "yes"}
 
 
 @dataclass
@@ -21,7 +23,7 @@ class Field:
     input_name: str             # HTML name
     path: str                   # error path, e.g. findings/2/severity
     title: str
-    kind: str                   # see _kind()
+    kind: str                   # see forms_schema.kind_of()
     help: str = ""
     required: bool = False
     readonly: bool = False
@@ -33,7 +35,10 @@ class Field:
     files: list = field(default_factory=list)        # file: attachment metadata
     references: list = field(default_factory=list)   # file: ids that are no attachment of ours
     input_type: str = "text"
+    input_mode: str = ""        # the on-screen keyboard of a phone (inputmode)
+    autocomplete: str = ""
     step: str = ""
+    lines: int = 5              # textarea: visible lines
 
     @property
     def id(self):
@@ -69,18 +74,6 @@ class Built:
 
 
 # -- building ---------------------------------------------------------------------------------
-
-def field_order(schema, ui):
-    properties = schema.get("properties", {})
-    order = [name for name in (ui.get("order") or []) if name in properties]
-    return order + [name for name in properties if name not in order]
-
-
-def read_only_names(schema, ui):
-    hints = ui.get("fields") or {}
-    return {name for name, spec in schema.get("properties", {}).items()
-            if spec.get("readOnly") or (hints.get(name) or {}).get("readonly")}
-
 
 def build(schema, ui, data, errors=None, hidden=(), attachments=None, editable=True):
     """Fields for every property the viewer may read, in the ui's order.
@@ -124,39 +117,12 @@ def _walk(fields):
             yield from _walk(row.fields)
 
 
-def _kind(spec, hints):
-    widget = hints.get("widget")
-    kind_of = spec.get("type")
-    items = spec.get("items") or {}
-    if kind_of == "array":
-        if widget == "file":
-            return "file"
-        if items.get("type") == "object":
-            return "group"
-        if "enum" in items:
-            return "multiselect"
-        return "list"
-    if kind_of == "boolean":
-        return "radio" if "enum" in spec or widget == "radio" else "checkbox"
-    if "enum" in spec:
-        return "radio" if widget == "radio" else "select"
-    if kind_of in ("integer", "number"):
-        return "number"
-    if spec.get("format") == "date" or widget == "date":
-        return "date"
-    if spec.get("format") == "date-time" or widget == "datetime":
-        return "datetime"
-    if widget == "textarea":
-        return "textarea"
-    return "text"
-
-
 INPUT_TYPES = {"date": "date", "datetime": "datetime-local", "number": "number"}
 
 
 def _field(name, input_name, path, spec, hints, required, readonly, value, errors, placed,
            attachments):
-    kind = _kind(spec, hints)
+    kind = kind_of(spec, hints)
     options = _options(spec.get("items") if kind == "multiselect" else spec)
     built = Field(name=name, input_name=input_name, path=path, title=spec.get("title") or name,
                   kind=kind, help=hints.get("help") or spec.get("description") or "",
@@ -164,14 +130,7 @@ def _field(name, input_name, path, spec, hints, required, readonly, value, error
     if path in errors:
         built.error = errors[path]
         placed.add(path)
-    if kind == "text":
-        fmt, widget = spec.get("format"), hints.get("widget")
-        built.input_type = "email" if "email" in (fmt, widget) else \
-            "url" if fmt == "uri" or widget == "url" else "text"
-    else:
-        built.input_type = INPUT_TYPES.get(kind, "text")
-    if kind == "number":
-        built.step = "1" if spec.get("type") == "integer" else "any"
+    _input_kind(built, spec, hints)
     if kind == "group":
         _group(built, spec, hints, value, errors, placed, attachments)
     elif kind == "file":
@@ -193,6 +152,23 @@ def _field(name, input_name, path, spec, hints, required, readonly, value, error
     return built
 
 
+def _input_kind(built, spec, hints):
+    """The input's type, phone keyboard and autofill: e-mail, URL and telephone fields (widget
+    `tel`: `inputmode=tel`, autofill of a telephone number unless the hints name another)."""
+    fmt, widget = spec.get("format"), hints.get("widget")
+    if built.kind == "text":
+        built.input_type = "email" if "email" in (fmt, widget) else \
+            "url" if fmt == "uri" or widget == "url" else "tel" if widget == "tel" else "text"
+    else:
+        built.input_type = INPUT_TYPES.get(built.kind, "text")
+    if built.input_type == "tel":
+        built.input_mode, built.autocomplete = "tel", "tel"
+    elif built.kind == "number":
+        built.step = "1" if spec.get("type") == "integer" else "any"
+        built.input_mode = "numeric" if built.step == "1" else "decimal"
+    built.autocomplete = hints.get("autocomplete", built.autocomplete)
+
+
 def _group(built, spec, hints, value, errors, placed, attachments):
     items = spec.get("items") or {}
     properties = items.get("properties") or {}
@@ -202,10 +178,12 @@ def _group(built, spec, hints, value, errors, placed, attachments):
 
     def row(index, item):
         fields = [_field(column, f"{built.input_name}-{index}-{column}",
-                         f"{built.path}/{index}/{column}", properties[column], {},
-                         column in required, built.readonly,
+                         f"{built.path}/{index}/{column}", properties[column],
+                         column_hints(hints, column), column in required, built.readonly,
                          item.get(column) if isinstance(item, dict) else None, errors, placed,
                          attachments) for column in columns]
+        for cell in fields:
+            cell.lines = 3                      # a long text in a row: room, not a page
         error_path = f"{built.path}/{index}"
         error = errors.get(error_path, "")
         if error:
@@ -217,20 +195,8 @@ def _group(built, spec, hints, value, errors, placed, attachments):
     built.value = len(built.rows)
 
 
-def _options(spec):
-    if not spec or "enum" not in spec:
-        return []
-    names = spec.get("x-enumNames") or []
-    return [(_text(v), names[i] if i < len(names) else _text(v))
-            for i, v in enumerate(spec["enum"])]
 
 
-def _text(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def display_value(value, options=(), kind=""):
@@ -258,102 +224,6 @@ def display_value(value, options=(), kind=""):
             moment = moment.astimezone(BEIJING)
         return moment.strftime("%Y-%m-%d %H:%M")
     return text
-
-
-# -- parsing ----------------------------------------------------------------------------------
-
-def parse(schema, ui, form, skip=(), keep_empty_rows=False):
-    """The posted `form` (a MultiDict) as data typed by the schema.
-
-    Fields in `skip` (hidden from the viewer, or read-only) are never read from the form. Empty
-    inputs are left out, so a required one is reported as missing; entirely empty rows of a
-    repeating group are dropped unless `keep_empty_rows` (while editing, before submitting).
-    """
-    hints = ui.get("fields") or {}
-    data = {}
-    required = set(schema.get("required") or [])
-    for name in field_order(schema, ui):
-        if name in skip:
-            continue
-        spec = schema["properties"][name]
-        present, value = _parse(name, spec, hints.get(name) or {}, form, keep_empty_rows)
-        if present:
-            if value == [] and name in required:
-                continue                  # "此项为必填项" rather than "条目过少"
-            data[name] = value
-    return data
-
-
-def _parse(input_name, spec, hints, form, keep_empty_rows):
-    """(present, value) of one field."""
-    kind = _kind(spec, hints)
-    if kind == "group":
-        return True, _parse_rows(input_name, spec, form, keep_empty_rows)
-    if kind in ("file", "multiselect"):
-        values = [v for v in form.getlist(input_name) if v != ""]
-        if kind == "multiselect":
-            values = list(dict.fromkeys(_typed(v, (spec.get("items") or {})) for v in values))
-        return True, values
-    if kind == "list":
-        lines = [line.strip() for line in form.get(input_name, "").splitlines()]
-        return True, [line for line in lines if line]
-    if kind == "checkbox":
-        return True, form.get(input_name, "").lower() in TRUE_WORDS
-    raw = form.get(input_name)
-    if raw is None or raw.strip() == "":
-        return False, None
-    if kind == "textarea":
-        return True, raw.replace("\r\n", "\n")
-    return True, _typed(raw.strip(), spec)
-
-
-def _typed(raw, spec):
-    """Text typed by the schema; left as text when it does not convert (the schema says why)."""
-    kind_of = spec.get("type")
-    if kind_of == "boolean":
-        return {"true": True, "false": False}.get(raw.lower(), raw)
-    if kind_of == "integer":
-        try:
-            return int(raw)
-        except ValueError:
-            return raw
-    if kind_of == "number":
-        try:
-            number = float(raw)
-        except ValueError:
-            return raw
-        return int(number) if number.is_integer() and "." not in raw and "e" not in raw.lower() \
-            else number
-    if spec.get("format") == "date-time" and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d)?", raw):
-        return datetime.fromisoformat(raw).replace(tzinfo=BEIJING).isoformat()
-    return raw
-
-
-def _parse_rows(input_name, spec, form, keep_empty_rows):
-    items = spec.get("items") or {}
-    properties = items.get("properties") or {}
-    pattern = re.compile(re.escape(input_name) + r"-(\d+)-")
-    indices = sorted({int(m.group(1)) for key in form.keys() if (m := pattern.match(key))})
-    rows = []
-    for index in indices:
-        row = {}
-        for column, column_spec in properties.items():
-            present, value = _parse(f"{input_name}-{index}-{column}", column_spec, {}, form,
-                                    keep_empty_rows)
-            if present:
-                row[column] = value
-        if keep_empty_rows or any(v not in (False, [], None) for v in row.values()):
-            rows.append(row)
-    return rows
-
-
-def remove_row(form, input_name, index):
-    """A copy of the posted form without row `index` of the group `input_name`."""
-    prefix = f"{input_name}-{index}-"
-    copy = form.copy()
-    for key in [k for k in copy.keys() if k.startswith(prefix)]:
-        copy.poplist(key)
-    return copy
 
 
 # -- the inspection's data, for reading beside the form --------------------------------------

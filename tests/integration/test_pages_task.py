@@ -111,7 +111,9 @@ def test_announcement_renders_text_email_date_select_multiselect_and_file(app, s
     page = Web(app, "team_leader").get(f"/tasks/{task['id']}")
     assert 'type="email"' in element(page, "f-mailbox")
     assert 'type="date"' in element(page, "f-entry_date")
-    assert 'type="text"' in element(page, "f-hotline")
+    hotline = element(page, "f-hotline")                   # a phone keypad; not the user's own
+    assert 'type="tel"' in hotline and 'inputmode="tel"' in hotline   # number to autofill
+    assert 'autocomplete="off"' in hotline
     assert "aria-describedby=\"f-hotline-help\"" in element(page, "f-hotline")
     assert inner(page, "f-hotline-help") == "设立并公布的举报电话"
     # A select with its default chosen, labels from x-enumNames.
@@ -137,6 +139,55 @@ def test_work_record_renders_rows_nested_lists_and_a_boolean(app, staff):
     assert 'type="checkbox"' in element(page, "f-obstruction")
     assert element(page, "f-obstruction_type").startswith("<select")
     assert "R4.2.1" in inner(page, "f-obstruction-help")
+
+
+def test_the_liaison_phone_is_a_telephone_input_checked_only_by_its_schema(app, staff):
+    case = Case(staff).to_roster()
+    for username, name in (("office", "拟定巡查组名单"), ("leader", "审批巡查组名单"),
+                           ("office", "发送巡查告知书")):
+        case.do(username, name)
+    task = case.task("shanxian", "签收巡查告知书")
+    web = Web(app, "shanxian")
+    phone = element(web.get(f"/tasks/{task['id']}"), "f-notice_liaison_phone")
+    assert 'type="tel"' in phone and 'inputmode="tel"' in phone and 'autocomplete="tel"' in phone
+    # The schema has no pattern for it: what is typed is kept as typed.
+    web.post(f"/tasks/{task['id']}", {
+        "notice_received_date": "2025-06-05", "notice_receiver_name": "刘洋",
+        "notice_receiver_post": "县应急局局长", "notice_liaison_phone": "0530-4620000 转 8",
+        "action": "submit"})
+    case.do("office", "组织集中培训")                        # the preparation stage ends
+    assert staff.instance(case.id)["data"]["notice_liaison_phone"] == "0530-4620000 转 8"
+
+
+def test_long_texts_in_rows_are_textareas_and_keep_their_lines(app, staff):
+    case = Case(staff).to_fieldwork()
+    task = case.task("team_member1", "登记巡查工作记录")
+    web = Web(app, "team_member1")
+    page = web.get(f"/tasks/{task['id']}")
+    template = page[page.index('id="f-findings-template"'):]
+    for name in ("description", "recommendation"):
+        found = re.search(rf'<textarea id="f-findings-__i__-{name}" name="findings-__i__-{name}"'
+                          rf' rows="(\d)"', template)
+        assert found and found.group(1) == "3"            # a few lines in a row, not a page
+    assert re.search(r'<div class="form-field wide">\s*<label for="f-findings-__i__-description"',
+                     template)                           # the full width of the row
+    assert '<input type="text" id="f-findings-__i__-subject"' not in template   # short ones stay
+    assert re.search(r'<input type="text" id="f-clues-__i__-subject"', page)
+    form = {"findings-0-category": "C5", "findings-0-severity": "general",
+            "findings-0-description": "隐患排查台账不全\r\n部分企业未建档", "action": "draft"}
+    web.post(f"/tasks/{task['id']}", form, status=302)
+    page = web.get(f"/tasks/{task['id']}")
+    assert element(page, "f-findings-0-description").startswith("<textarea")
+    assert inner(page, "f-findings-0-description") == "隐患排查台账不全\n部分企业未建档"
+
+
+def test_a_long_string_is_a_textarea_unless_its_hints_say_else():
+    schema = {"type": "object", "properties": {
+        "note": {"type": "string", "title": "说明", "maxLength": 500},
+        "code": {"type": "string", "title": "编号", "maxLength": 500},
+        "name": {"type": "string", "title": "名称", "maxLength": 50}}}
+    built = forms_render.build(schema, {"fields": {"code": {"widget": "text"}}}, {})
+    assert [f.kind for f in built.fields] == ["textarea", "text", "text"]
 
 
 def test_report_submit_renders_textareas_and_a_required_file_field(app, staff):
