@@ -8,6 +8,7 @@ typed by the schema. HTML names follow the data: `summary`, `findings-0-severity
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from ..engine.calendar import BEIJING
 from .forms_parse import parse, remove_row  # noqa: F401  (the module's API: build and parse)
@@ -228,8 +229,18 @@ def display_value(value, options=(), kind=""):
 
 # -- the inspection's data, for reading beside the form --------------------------------------
 
-def describe_data(forms, data, exclude=(), file_fields=(), attachments=None):
-    """(title, text, files) for the instance's data fields any form names, in form order.
+class Shown(NamedTuple):
+    """One field of the inspection's data as the task page lists it."""
+    title: str
+    text: str
+    files: list                 # attachments' metadata, for download links
+    first: bool = False         # named by the form's `read_first`: read before filling it in
+
+
+def describe_data(forms, data, exclude=(), file_fields=(), attachments=None, first=()):
+    """`Shown` for the instance's data fields any form names: those in `first` (a form's
+    `ui.read_first`, e.g. the notice a receipt signs for) in that order, then the rest in
+    form order.
 
     Internal values (no form declares them) and fields in `exclude` are left out; lists of
     attachment ids come with the attachments' metadata for download links.
@@ -241,20 +252,21 @@ def describe_data(forms, data, exclude=(), file_fields=(), attachments=None):
             spec = form.schema["properties"][name]
             titles.setdefault(name, spec.get("title") or name)
             specs.setdefault(name, spec)
+    names = [n for n in first if n in titles] + [n for n in titles if n not in first]
     shown = []
-    for name, title in titles.items():
+    for name in names:
         if name in exclude or name not in data or data[name] in (None, "", []):
             continue
         value, spec = data[name], specs[name]
         if name in file_fields and isinstance(value, list):
             files = [attachments[i] for i in value if i in attachments]
             rest = [i for i in value if i not in attachments]
-            shown.append((title, "、".join(map(str, rest)), files))
+            shown.append(Shown(titles[name], "、".join(map(str, rest)), files, name in first))
             continue
         options = _options(spec.get("items") if spec.get("type") == "array" else spec)
         kind = "datetime" if spec.get("format") == "date-time" else ""
         text = _rows_text(spec, value) if _is_rows(value) else display_value(value, options, kind)
-        shown.append((title, text, []))
+        shown.append(Shown(titles[name], text, [], name in first))
     return shown
 
 

@@ -140,7 +140,8 @@ def _page(uow, task_id, data=None, errors=None):
                                editable=is_open and not claimed_by_other)
     info = forms_render.describe_data(bundle.forms.values(), instance_data,
                                       exclude=set(properties) | hidden,
-                                      file_fields=every_file_field, attachments=known)
+                                      file_fields=every_file_field, attachments=known,
+                                      first=form.ui.get("read_first") or ())
     today = uow.now.astimezone(BEIJING).date()
     limit = upload_limit()
     return {

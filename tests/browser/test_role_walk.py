@@ -87,6 +87,15 @@ def do(person, task, fill, step):
     return form
 
 
+def read_first(person, form, *texts):
+    """On a phone, what a receipt signs for is shown open above the form."""
+    shown = person.page.get_by_role("complementary", name="巡查已有信息").locator("dl").first
+    for words in texts:
+        expect(shown).to_contain_text(words)
+    assert shown.bounding_box()["y"] + shown.bounding_box()["height"] <= \
+        form.root.bounding_box()["y"]
+
+
 def progress(office, instance_url, status, open_tasks):
     office.page.goto(instance_url)
     summary = office.page.locator("table.instance-summary")
@@ -141,7 +150,7 @@ def prepare(walk, console):
     # Returning without a reason is refused, the message beside the field and in the summary.
     leader.open_task("审批巡查组名单", TITLE)
     # What is being approved is in view: the roster, a line a member.
-    expect(leader.page.get_by_role("complementary")).to_contain_text(
+    expect(leader.page.get_by_role("complementary", name="巡查已有信息")).to_contain_text(
         "姓名：张明；系统账号：team_leader；组内职务：组长；所在单位：市应急管理局")
     approval = TaskForm(leader.page)
     approval.choose("审批结论", "退回")
@@ -182,6 +191,7 @@ def prepare(walk, console):
 
     def receipt(form):
         assert liaison.too_wide() == []
+        read_first(liaison, form, "全面巡查安全生产八个方面工作", "隐患排查治理台账")
         form.fill("签收日期", "2025-09-02")
         form.fill("签收人", "王芳")
         form.fill("签收人职务", "县应急管理局办公室主任")
@@ -316,6 +326,7 @@ def feedback(walk):
     has_next(liaison, "签收反馈意见书")
 
     def feedback_receipt(form):
+        read_first(liaison, form, "隐患排查治理不到位，责任落实层层递减", "2个月内报送整改情况")
         form.fill("签收日期", "2025-10-31")
         form.fill("签收人", "王芳")
     do(liaison, "签收反馈意见书", feedback_receipt, "feedback-receipt")

@@ -159,6 +159,29 @@ def test_the_liaison_phone_is_a_telephone_input_checked_only_by_its_schema(app, 
     assert staff.instance(case.id)["data"]["notice_liaison_phone"] == "0530-4620000 转 8"
 
 
+def test_a_receipt_shows_what_it_signs_for_before_the_form(app, staff):
+    case = Case(staff).to_roster()
+    for username, name in (("office", "拟定巡查组名单"), ("leader", "审批巡查组名单"),
+                           ("office", "发送巡查告知书")):
+        case.do(username, name)
+    task = case.task("shanxian", "签收巡查告知书")
+    page = Web(app, "shanxian").get(f"/tasks/{task['id']}")
+    context = page[page.index('<aside class="card task-context"'):page.index('id="task-form"')]
+    # The notice first, open, in the notice's words; the rest of the data folded below it.
+    first = text(context[:context.index("<details")])
+    assert first.startswith("办理前请阅读 印发日期 2025-09-01")
+    assert "巡查内容 全面巡查安全生产八个方面工作" in first and "需提供的材料清单" in first
+    assert "巡查组成员" not in first
+    rest = context[context.index("<details"):]
+    assert rest.startswith("<details>") and "巡查组成员" in text(rest)   # folded, not open
+    assert re.search(r"其他已有信息（\d+ 项）", text(rest))
+    assert 'href="#task-form"' in context                       # on a phone: on to the form
+    # A task without anything to read first keeps the data folded, beside the form.
+    task = case.task("office", "组织集中培训")
+    page = Web(app, "office").get(f"/tasks/{task['id']}")
+    assert "办理前请阅读" not in page and re.search(r"<details>\s*<summary>巡查已有信息", page)
+
+
 def test_long_texts_in_rows_are_textareas_and_keep_their_lines(app, staff):
     case = Case(staff).to_fieldwork()
     task = case.task("team_member1", "登记巡查工作记录")
