@@ -195,6 +195,10 @@ def prepare(walk, console):
         form.fill("签收日期", "2025-09-02")
         form.fill("签收人", "王芳")
         form.fill("签收人职务", "县应急管理局办公室主任")
+        phone = form.root.get_by_label("联络人电话")          # the phone's number pad
+        expect(phone).to_have_attribute("type", "tel")
+        expect(phone).to_have_attribute("inputmode", "tel")
+        phone.fill("0530-4620000")
     do(liaison, "签收巡查告知书", receipt, "notice-receipt")
 
     def training(form):
@@ -338,7 +342,8 @@ def feedback(walk):
         assert liaison.too_wide() == []
         item = form.row("整改事项", 1)
         item.fill("问题", "部分企业隐患排查台账不完整")
-        item.fill("整改措施", "开展专项排查，建立台账")
+        item.fill("整改措施", "开展专项排查\n建立隐患排查台账")    # a long text, lines kept
+        expect(item.root.get_by_label(named("整改措施"))).to_have_js_property("tagName", "TEXTAREA")
         item.select("整改状态", "已完成")
         second = form.add_row("整改事项")
         second.fill("问题", "乡镇安全生产责任书未签订到位")

@@ -50,12 +50,17 @@ class Case:
         self.do("office", "制定巡查工作方案")
         return self
 
-    def to_announcement(self):
+    def to_notice_receipt(self):
         self.to_roster()
         for username, name in (("office", "拟定巡查组名单"), ("leader", "审批巡查组名单"),
-                               ("office", "发送巡查告知书"), ("shanxian", "签收巡查告知书"),
-                               ("office", "组织集中培训")):
+                               ("office", "发送巡查告知书")):
             self.do(username, name)
+        return self
+
+    def to_announcement(self):
+        self.to_notice_receipt()
+        self.do("shanxian", "签收巡查告知书")
+        self.do("office", "组织集中培训")
         return self
 
     def to_fieldwork(self):
@@ -142,10 +147,7 @@ def test_work_record_renders_rows_nested_lists_and_a_boolean(app, staff):
 
 
 def test_the_liaison_phone_is_a_telephone_input_checked_only_by_its_schema(app, staff):
-    case = Case(staff).to_roster()
-    for username, name in (("office", "拟定巡查组名单"), ("leader", "审批巡查组名单"),
-                           ("office", "发送巡查告知书")):
-        case.do(username, name)
+    case = Case(staff).to_notice_receipt()
     task = case.task("shanxian", "签收巡查告知书")
     web = Web(app, "shanxian")
     phone = element(web.get(f"/tasks/{task['id']}"), "f-notice_liaison_phone")
@@ -160,10 +162,7 @@ def test_the_liaison_phone_is_a_telephone_input_checked_only_by_its_schema(app, 
 
 
 def test_a_receipt_shows_what_it_signs_for_before_the_form(app, staff):
-    case = Case(staff).to_roster()
-    for username, name in (("office", "拟定巡查组名单"), ("leader", "审批巡查组名单"),
-                           ("office", "发送巡查告知书")):
-        case.do(username, name)
+    case = Case(staff).to_notice_receipt()
     task = case.task("shanxian", "签收巡查告知书")
     page = Web(app, "shanxian").get(f"/tasks/{task['id']}")
     context = page[page.index('<aside class="card task-context"'):page.index('id="task-form"')]
