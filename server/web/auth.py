@@ -5,6 +5,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from ..services import throttle, users
 from ..services.context import Actor, unit_of_work
 from ..store.fast import Statement
+from .session_cookie import RememberingSessionInterface
 
 login_manager = LoginManager()
 login_manager.login_view = "pages.login"
@@ -46,12 +47,23 @@ SELECT_ACCOUNT = Statement("""
 
 @login_manager.user_loader
 def load_user(username):
-    with unit_of_work(services()) as uow:
-        rows = SELECT_ACCOUNT.execute(uow.conn, {"username": username, "active": True}).fetchall()
+    rows = _account_rows(username)
     if not rows:
         return None
     actor = Actor(username, frozenset(r[2] for r in rows if r[2]), rows[0][0])
     return User(actor, bool(rows[0][1]))
+
+
+def _account_rows(username):
+    """One statement outside a unit of work: on SQLite a unit of work begins IMMEDIATE, taking
+    the write lock (and queueing behind writers) only to read who is asking. A lone SELECT
+    reads a consistent snapshot by itself; PostgreSQL's pool rolls back the read on return."""
+    connections = services().connections
+    conn = connections.take()
+    try:
+        return SELECT_ACCOUNT.execute(conn, {"username": username, "active": True}).fetchall()
+    finally:
+        connections.give_back(conn)
 
 
 @login_manager.request_loader
@@ -97,5 +109,6 @@ def require_password_change():
 def init_app(app):
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.session_interface = RememberingSessionInterface()
     login_manager.init_app(app)
     app.before_request(require_password_change)
