@@ -59,7 +59,9 @@ def workable_task(uow, actor, task_id, change=True):
 
 def check_file(filename, content, max_bytes=DEFAULT_MAX_BYTES):
     """The content type to serve a file with, or InvalidInput naming what is wrong."""
-    name = PurePosixPath(str(filename or "").replace("\\", "/")).name
+    # A label, never a path; control characters (NUL, which PostgreSQL refuses) are dropped.
+    printable = "".join(ch for ch in str(filename or "") if ch.isprintable())
+    name = PurePosixPath(printable.replace("\\", "/")).name
     suffix = PurePosixPath(name.lower()).suffix
     if not name or suffix not in TYPES:
         raise InvalidInput("不支持的文件类型", {"file": f"仅允许上传 {ALLOWED_LABEL} 文件"})
