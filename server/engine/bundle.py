@@ -127,6 +127,7 @@ def _build(files, key):
     specs, names = _build_specs(parser, problems) if parser else ({}, {})
     decisions = _build_decisions(parser, problems) if parser else {}
     _check_form_decisions(forms, decisions, problems)
+    _check_read_first(forms, problems)
     tasks, timers = _index(specs, names, forms, problems)
     if problems:
         raise InvalidBundle(problems)
@@ -224,6 +225,16 @@ def _check_form_decisions(forms, decisions, problems):
         for decision_id in form.decision_ids():
             if decision_id not in decisions:
                 problems.append(Problem(f"forms/{name}", None, f"规则引用的决策表 {decision_id} 不存在"))
+
+
+def _check_read_first(forms, problems):
+    """`ui.read_first` names data collected by some form (what a receipt signs for)."""
+    collected = {name for form in forms.values() for name in form.schema.get("properties", {})}
+    for form_name, form in forms.items():
+        for i, name in enumerate(form.ui.get("read_first") or []):
+            if name not in collected:
+                problems.append(Problem(f"forms/{form_name}", f"ui/read_first/{i}",
+                                        f"没有表单收集字段 {name}"))
 
 
 def _index(specs, names, forms, problems):

@@ -90,12 +90,39 @@ def _ui_problems(doc, role_codes):
         if not isinstance(hints, dict):
             found.append(FormProblem(where, "须为对象"))
             continue
-        if "widget" in hints and hints["widget"] not in WIDGETS:
-            found.append(FormProblem(f"{where}/widget", f"未知的控件 {hints['widget']}（可用："
-                                     + "、".join(sorted(WIDGETS)) + "）"))
+        found += _widget_problems(hints, where)
+        found += _column_problems(hints, properties.get(name), where)
         for i, role in enumerate(hints.get("read_roles") or []):
             if role not in role_codes:
                 found.append(FormProblem(f"{where}/read_roles/{i}", f"未知的角色 {role}"))
+    return found
+
+
+def _widget_problems(hints, where):
+    if "widget" in hints and hints["widget"] not in WIDGETS:
+        return [FormProblem(f"{where}/widget", f"未知的控件 {hints['widget']}（可用："
+                            + "、".join(sorted(WIDGETS)) + "）")]
+    return []
+
+
+def _column_problems(hints, field_schema, where):
+    """A repeating group's per-column hints (`fields`) name its columns and known widgets."""
+    columns = hints.get("fields")
+    if columns is None:
+        return []
+    items = (field_schema or {}).get("items")
+    names = (items.get("properties") or {}) if isinstance(items, dict) else {}
+    if not isinstance(columns, dict):
+        return [FormProblem(f"{where}/fields", "须为对象（各列的提示）")]
+    found = []
+    for column, column_hints in columns.items():
+        at = f"{where}/fields/{column}"
+        if column not in names:
+            found.append(FormProblem(at, f"该字段的各行中没有列 {column}"))
+        if isinstance(column_hints, dict):
+            found += _widget_problems(column_hints, at)
+        else:
+            found.append(FormProblem(at, "须为对象"))
     return found
 
 

@@ -112,6 +112,21 @@ def test_form_conventions_are_enforced_at_load_with_the_path_in_the_form():
                for element, message in found)
 
 
+def test_a_groups_column_hints_and_read_first_must_name_what_exists():
+    form = {"title": "发现问题", "schema": {"type": "object", "properties": {"findings": {
+        "type": "array", "title": "问题", "items": {"type": "object", "properties": {
+            "text": {"type": "string", "title": "描述"}}}}}},
+        "ui": {"read_first": ["summary", "nowhere"],
+               "fields": {"findings": {"fields": {"text": {"widget": "dial"},
+                                                  "severity": {"widget": "select"}}}}}}
+    found = problems({**MINI, "forms/note.json": json.dumps(form).encode()})
+    assert ("ui/fields/findings/fields/severity", "该字段的各行中没有列 severity") in found
+    assert any(element == "ui/fields/findings/fields/text/widget" and "未知的控件 dial" in message
+               for element, message in found)
+    assert ("ui/read_first/1", "没有表单收集字段 nowhere") in found
+    assert not any(element == "ui/read_first/0" for element, _ in found)   # report.json has it
+
+
 def test_sandbox_escape_in_a_form_rule_is_refused():
     form = MINI["forms/report.json"].decode().replace(
         "count_where(members, 'role', 'leader') <= 1", "members.__class__")
