@@ -25,9 +25,9 @@ def instance_filter(actor):
         clauses.append(exists().where(and_(m.c.instance_id == i.c.id,
                                            m.c.username == actor.username)))
     if actor.has("target") and actor.organisation:
+        # Only its own inspections: a unit that receives another inspection's clues works on
+        # that task alone and sees no more of the inspection (tasks.get_task, outside_view).
         clauses.append(i.c.organisation == actor.organisation)
-        clauses.append(exists().where(and_(t.c.instance_id == i.c.id, t.c.role == "target",
-                                           t.c.organisation == actor.organisation)))
     for role in ("discipline", "org_dept"):
         if actor.has(role):
             clauses.append(exists().where(and_(t.c.instance_id == i.c.id, t.c.role == role)))
@@ -54,6 +54,12 @@ def task_filter(actor, table=None):
         else:
             clauses.append(t.c.role == role)
     return or_(*clauses) if clauses else false()
+
+
+def is_outsider(actor, instance_organisation):
+    """A liaison working on a task of another organisation's inspection (a clue's receiver)."""
+    return (actor.has("target") and not actor.has(*SEE_ALL, *TEAM_ROLES, "discipline", "org_dept")
+            and actor.organisation != instance_organisation)
 
 
 def may_work_on(uow, actor, role, organisation, instance_id):

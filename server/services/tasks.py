@@ -31,8 +31,9 @@ INBOX_COLUMNS = (T.c.id, T.c.instance_id, T.c.name, T.c.stage, T.c.role, T.c.org
                  T.c.clauses, T.c.state, T.c.form, T.c.created_at, T.c.completed_by)
 # What a task page shows beside the form (not needed to complete, so not in SELECT_TASK).
 SELECT_TASK_DISPLAY = Statement(
-    "SELECT stage, process_id, clauses, due_at, provisional, created_at FROM human_tasks "
-    "WHERE id = :id", ["stage", "process_id", "clauses", "due_at", "provisional", "created_at"])
+    "SELECT stage, process_id, bpmn_id, clauses, due_at, provisional, created_at FROM human_tasks "
+    "WHERE id = :id", ["stage", "process_id", "bpmn_id", "clauses", "due_at", "provisional",
+                       "created_at"])
 
 
 _InstanceRow = namedtuple("_InstanceRow", "id process_id version_id state revision organisation title")
@@ -126,9 +127,29 @@ def get_task(uow, actor, task_id):
     # Instance data is filtered by every form's read rules, not only this task's.
     hidden = hidden_fields(loaded.bundle.forms.values(), actor)
     data = current_data(loaded.workflow) if row.state == "open" else {}
+    data = {k: v for k, v in data.items() if k not in hidden}
+    if access.is_outsider(actor, row.instance_organisation):
+        meta = loaded.bundle.tasks.get((display.process_id, display.bpmn_id))
+        data = outside_view(data, form, meta.organisation_field if meta else "",
+                            actor.organisation)
     task.update(form=form.schema, ui=form.ui, form_title=form.title, hidden=sorted(hidden),
-                data={k: v for k, v in data.items() if k not in hidden})
+                data=data)
     return task
+
+
+def outside_view(data, form, organisation_field, organisation):
+    """What a unit outside the inspected organisation sees of the inspection on its task: the
+    task form's own fields and those it is asked to read first, and of lists only the rows
+    addressed to it (e.g. the clues transferred to it, not those sent to others)."""
+    shown = set(form.schema.get("properties", {})) | set(form.ui.get("read_first") or ())
+    view = {}
+    for key in shown & data.keys():
+        value = data[key]
+        if organisation_field and isinstance(value, list):
+            value = [row for row in value if isinstance(row, dict)
+                     and row.get(organisation_field) == organisation]
+        view[key] = value
+    return view
 
 
 def claim_task(uow, actor, task_id):

@@ -9,9 +9,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from server.services import instances
+from server.services import instances, tasks
 from server.services.context import unit_of_work
-from server.services.errors import Conflict, InvalidInput
+from server.services.errors import Conflict, InvalidInput, NotFound
 from server.services.samples import ROSTER, SAMPLES
 from server.store import schema
 from tests.conftest import Desk
@@ -235,8 +235,19 @@ def test_fieldwork_findings_reach_the_office_the_commission_and_receiving_units(
     case.do("team_leader", "分类移交问题线索", clues=[
         {"category": "official_misconduct", "description": "公职人员失职"},
         {"category": "supervision_failure", "description": "监管执法不到位", "transfer_org": "yingji"}])
-    assert desk.task("yingji", "签收移交线索")["organisation"] == "yingji"
+    receipt = desk.task("yingji", "签收移交线索")
+    assert receipt["organisation"] == "yingji"
     assert [t["name"] for t in desk.inbox("shanxian")] == []
+    # The receiving department sees the clue sent to it, not the official's (for 纪委) nor the
+    # rest of 单县's inspection.
+    yingji = desk.actor("yingji")
+    with unit_of_work(desk.services) as uow:
+        seen = tasks.get_task(uow, yingji, receipt["id"])["data"]
+        with pytest.raises(NotFound):
+            instances.get_instance(uow, yingji, case.id)
+    assert seen["clues"] == [{"category": "supervision_failure", "description": "监管执法不到位",
+                              "transfer_org": "yingji"}]
+    assert "findings" not in seen and "obstruction_detail" not in seen
     case.do("discipline", "签收移交线索")
     case.do("yingji", "签收移交线索")
     assert case.status() == "报告中"
