@@ -96,11 +96,13 @@ def sign_in(uow, username, password):
 def require_password_change():
     """After a reset, the user changes the password before anything else: pages lead to the
     change-password page, the API answers 403 password_change_required."""
-    if request.endpoint in OPEN_WHILE_CHANGING or request.path in OPEN_API_WHILE_CHANGING:
+    req = request._get_current_object()            # on every request: look the proxies up once
+    if req.endpoint in OPEN_WHILE_CHANGING or req.path in OPEN_API_WHILE_CHANGING:
         return None
-    if not current_user.is_authenticated or not current_user.must_change_password:
+    user = current_user._get_current_object()
+    if not user.is_authenticated or not user.must_change_password:
         return None
-    if request.path.startswith("/api/"):
+    if req.path.startswith("/api/"):
         return jsonify(error="password_change_required", message="请先修改密码",
                        fields={"password": "管理员已重置您的密码，请先修改"}), 403
     return redirect(url_for("account.password"))

@@ -14,12 +14,15 @@ MAX_OFFSET = 1_000_000_000
 
 def json_body(required=True):
     """The request's JSON object; an empty body is an empty object where allowed."""
-    if not request.data and not required:
+    # JSON is read as it came (`request.data` would first set up form parsing for nothing);
+    # other types keep `request.data`, empty once a form body was parsed.
+    data = request.get_data() if request.is_json else request.data
+    if not data and not required:
         return {}
     if not request.is_json:
         raise InvalidInput("请求体须为 application/json", {"body": "须为 JSON"})
     try:
-        body = json.loads(request.get_data())
+        body = json.loads(data)
     except (ValueError, RecursionError):      # RecursionError: nesting deeper than json can parse
         raise InvalidInput("请求体不是有效的 JSON", {"body": "须为 UTF-8 编码的 JSON 对象"}) from None
     if not isinstance(body, dict):
@@ -43,11 +46,18 @@ def _too_deep(value):
     return True
 
 
+def query(name, default=None):
+    """A query parameter's first value (`request.args.get` raises and catches an HTTP exception
+    for every parameter that is absent)."""
+    args = request.args
+    return args[name] if name in args else default
+
+
 def paging():
     """limit (1-500, default 50) and offset (default 0) from the query; out of range is 422."""
     try:
-        limit = int(request.args.get("limit", 50))
-        offset = int(request.args.get("offset", 0))
+        limit = int(query("limit", 50))
+        offset = int(query("offset", 0))
     except ValueError:
         raise InvalidInput("分页参数无效", {"limit": "须为整数", "offset": "须为整数"}) from None
     errors = {}

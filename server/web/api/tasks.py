@@ -1,12 +1,12 @@
 """The inbox and work on tasks: read, claim, unclaim, reassign, complete."""
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask_login import login_required
 
 from ...services import tasks
 from ...services.context import unit_of_work
 from ...services.errors import InvalidInput
 from ..auth import actor, services
-from . import json_body, paging, task_json
+from . import json_body, paging, query, task_json
 
 bp = Blueprint("api_tasks", __name__, url_prefix="/api/tasks")
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
@@ -16,17 +16,16 @@ BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 @login_required
 def inbox():
     limit, offset = paging()
-    state = request.args.get("state", "open")
+    state = query("state", "open")
     if state not in ("open", "completed", "cancelled"):
         raise InvalidInput("state 参数无效", {"state": "open、completed 或 cancelled"})
-    overdue = request.args.get("overdue")
+    overdue = query("overdue")
     if overdue is not None and overdue not in BOOLEANS:
         raise InvalidInput("overdue 参数无效", {"overdue": "true 或 false"})
     with unit_of_work(services()) as uow:
         total, rows = tasks.list_tasks(
-            uow, actor(), state=state, process=request.args.get("process"),
-            overdue=BOOLEANS.get(overdue), stage=request.args.get("stage"),
-            limit=limit, offset=offset)
+            uow, actor(), state=state, process=query("process"),
+            overdue=BOOLEANS.get(overdue), stage=query("stage"), limit=limit, offset=offset)
     return jsonify(total=total, tasks=[task_json(r) for r in rows])
 
 
