@@ -38,82 +38,20 @@ Everything a step receives is free of transport ids: an inspection is a referenc
 """
 import copy
 import json
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ..engine.calendar import BEIJING
 from ..services.samples import SAMPLES
 from . import fields
+from .driver_office import OfficeActions
 from .glossary import ORGANISATION_NAMES, ROLE_USERS
+from .records import Inspection, Notice, Refusal, task_of
 
 OBSERVER = "office"       # sees every inspection and its open tasks (design §9)
 MAX_COMPLETIONS = 80      # a walk to a stage that takes longer is stuck in a loop
 
 
-class Refusal(Exception):
-    """The procedure refused: `code` (invalid, forbidden, not_found, conflict, engine_error),
-    the message, and field errors {field name or path: message}."""
-
-    def __init__(self, code, message, fields=None, form=None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.fields = dict(fields or {})
-        self.form = form            # the JSON Schema of the form the refused data was for
-
-    def __str__(self):
-        detail = "；".join(f"{k or '表单'}：{v}" for k, v in self.fields.items())
-        return f"{self.message}（{detail}）" if detail else self.message
-
-    def as_tuple(self):
-        return (self.code, self.message, self.fields, self.form)
-
-
-@dataclass(frozen=True)
-class Task:
-    """An open task as someone's inbox shows it."""
-    name: str
-    stage: str
-    role: str
-    organisation: str | None
-    form: str
-    due_at: datetime | None
-    provisional: bool
-    overdue: bool
-    clauses: tuple
-
-    @property
-    def last_day(self):
-        """The last day of the deadline (its instant is 24:00 of that day), or None."""
-        if self.due_at is None:
-            return None
-        return (self.due_at.astimezone(BEIJING) - timedelta(microseconds=1)).date()
-
-
-@dataclass(frozen=True)
-class Inspection:
-    state: str                      # running, completed, cancelled, suspended
-    status: str | None              # 准备中 … 已结束
-    organisation: str
-    data: dict
-    tasks: tuple                    # Task
-    timers: tuple = field(default=())
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: str                       # reminder, deadline
-    message: str
-    task_name: str | None
-
-
-def task_of(row):
-    return Task(row["name"], row.get("stage", ""), row["role"], row.get("organisation"),
-                row.get("form", ""), row.get("due_at"), bool(row.get("provisional")),
-                bool(row.get("overdue")), tuple(row.get("clauses") or ()))
-
-
-class Driver:
+class Driver(OfficeActions):
     """The regulation-level API over transport primitives. Subclasses may memoise: every
     change goes through `_action`, every read through `_query`."""
 
@@ -301,71 +239,6 @@ class Driver:
 
     def _do_correct(self, username, ref, name, value):
         self._correct(username, self._id(ref), {name: value})
-
-    # ---- planning (R1.2, R3.1a-c) and leave (R4.2.3): the office's registers and requests ------
-    def register_external(self, organisation, body, year, joint=False):
-        """The State Council's or the province's commission inspected `organisation` in `year`."""
-        return self._action("office", "external", {"organisation": organisation, "body": body,
-                                                   "year": year, "joint": joint})
-
-    def register_past(self, organisation, kind, onsite_start, fieldwork_end=None):
-        """An inspection by the city outside the system (on site from `onsite_start`)."""
-        return self._action("office", "history", {
-            "organisation": organisation, "type": kind, "onsite_start": onsite_start,
-            "fieldwork_end": fieldwork_end})
-
-    def _do_office(self, name, body):
-        self._office(name, body)
-
-    def start_plan(self, year):
-        """Start the annual plan of `year` (the office drafts it); its reference."""
-        ref = f"{year}年度巡查计划#{len(self._targets) + 1}"
-        return self._new_instance(ref, None, "plan", {"year": year})
-
-    def request_leave(self, ref):
-        """Open a leave request in inspection `ref` (the office registers it); its reference."""
-        leave_ref = f"请假申请#{len(self._targets) + 1}"
-        return self._new_instance(leave_ref, self._targets[ref], "leave", {"inspection": ref})
-
-    def _new_instance(self, ref, target, name, body):
-        self._targets[ref] = target
-        try:
-            self._action("new_instance", ref, name, body)
-        except Refusal:
-            del self._targets[ref]
-            raise
-        return ref
-
-    def _do_new_instance(self, ref, name, body):
-        if "inspection" in body:
-            body = {"inspection_id": self._id(body["inspection"])}
-        self._remember(ref, self._office(name, body))
-
-    def coverage_check(self):
-        """The daily check of two-year coverage (R3.1a): the counties warned about, or None when
-        no warning was due."""
-        ref = f"两年全覆盖预警#{len(self._targets) + 1}"
-        self._targets[ref] = None
-        found = self._action("coverage_check", ref)
-        if not found:
-            del self._targets[ref]
-        return found
-
-    def _do_coverage_check(self, ref):
-        found = self._office("coverage_check", {})
-        if not found:
-            return None
-        if found.get("instance_id"):
-            self._remember(ref, found["instance_id"])
-            return found["uncovered"]
-        return []
-
-    def coverage(self, year):
-        """The two-year cycle containing `year`: {"cycle": label, "counties": [{"name", "covered"}]}."""
-        return self._query("coverage", year)
-
-    def _read_coverage(self, year):
-        return self._office("coverage", {"year": year})
 
     def regulations(self):
         """{process id: {"name", "adopted", "adopted_by", "version"}} of the deployed processes

@@ -35,7 +35,8 @@ from ..store import schema
 from ..store.db import make_engine
 from . import office_calls
 from .coverage import Diagrams, executed
-from .driver import Driver, Refusal, task_of
+from .driver import Driver
+from .records import Refusal, task_of
 
 CLOCK_START = datetime.fromisoformat("2024-01-01T09:00:00+08:00")
 PASSWORD_METHOD = "pbkdf2:sha256:1000"     # the demo users' password is irrelevant here

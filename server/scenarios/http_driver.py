@@ -30,7 +30,8 @@ import requests
 from .. import PROJECT_ROOT
 from ..engine.bundle import load_bundle
 from ..services.versions import read_source_tree
-from .driver import Driver, Refusal
+from .driver import Driver
+from .records import Refusal
 
 PASSWORD = "demo"
 START_SECONDS = 120           # building the template database and importing the app

@@ -9,7 +9,7 @@ attempt, if any).
 import pytest
 from pytest_bdd import given, step, then, when
 
-from ..driver import Refusal
+from ..records import Refusal
 from ..normalize import step as pattern
 
 # Every definition, for the lint: (type or None, parser, function).

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 from ...engine.calendar import BEIJING
 from .. import fields
-from ..driver import Refusal
+from ..records import Refusal
 from ..glossary import show_date, who as who_named
 from ..normalize import normalize
 from .base import Then, must, needs
