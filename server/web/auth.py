@@ -56,14 +56,26 @@ def load_user(username):
 
 def _account_rows(username):
     """One statement outside a unit of work: on SQLite a unit of work begins IMMEDIATE, taking
-    the write lock (and queueing behind writers) only to read who is asking. A lone SELECT
-    reads a consistent snapshot by itself; PostgreSQL's pool rolls back the read on return."""
+    the write lock (and queueing behind writers) only to read who is asking; on PostgreSQL it
+    costs BEGIN and COMMIT round trips. A lone SELECT reads a consistent snapshot by itself."""
     connections = services().connections
     conn = connections.take()
     try:
-        return SELECT_ACCOUNT.execute(conn, {"username": username, "active": True}).fetchall()
+        if conn.dialect.name == "sqlite":       # its connections are in autocommit mode already
+            return _select_account(conn, username)
+        driver = conn.connection.driver_connection
+        driver.autocommit = True                # as SQLAlchemy's own ping does
+        try:
+            return _select_account(conn, username)
+        finally:
+            if not driver.closed:
+                driver.autocommit = False
     finally:
         connections.give_back(conn)
+
+
+def _select_account(conn, username):
+    return SELECT_ACCOUNT.execute(conn, {"username": username, "active": True}).fetchall()
 
 
 @login_manager.request_loader
