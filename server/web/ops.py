@@ -73,10 +73,13 @@ def init_app(app):
         if logger.isEnabledFor(logging.INFO):
             now = time.perf_counter()
             elapsed_ms = (now - req.environ.get(STARTED_KEY, now)) * 1000
+            ms = round(elapsed_ms, 2)
+            # Plain lines read "request GET /api/tasks 200 1.23ms"; JSON lines carry the fields.
             logger.handle(logger.makeRecord(
-                logger.name, logging.INFO, __file__, 0, "request", (), None,
+                logger.name, logging.INFO, __file__, 0, "request %s %s %s %sms",
+                (req.method, req.path, response.status_code, ms), None,
                 extra={"method": req.method, "path": req.path, "status": response.status_code,
-                       "ms": round(elapsed_ms, 2)}))
+                       "ms": ms}))
         return response
 
     app.register_blueprint(bp)

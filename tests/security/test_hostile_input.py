@@ -96,6 +96,26 @@ def test_bodies_that_are_not_a_json_object_are_refused(world, api, data, content
     assert snapshot(world) == before
 
 
+def test_a_nul_character_in_any_text_is_refused_before_it_reaches_the_database(world, api):
+    """PostgreSQL refuses NUL in text columns: it must be a 422, never a 500 or half a write."""
+    users_before = _count(world, schema.users)
+    answer = api.as_("admin").post("/api/admin/users", json={
+        "username": "nul\u0000user", "display_name": "空\u0000字符", "roles": ["office"],
+        "password": "secret-password"})
+    assert_refused(answer, 422, "body")
+    assert _count(world, schema.users) == users_before
+    before = snapshot(world)
+    draft = api.as_("team_leader").put(f"/api/tasks/{world.tasks['leader']}/draft",
+                                       json={"data": {"summary": "a\u0000b"}})
+    assert_refused(draft, 422, "body")
+    assert snapshot(world) == before
+
+
+def _count(world, table):
+    with world.services.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
 @pytest.mark.parametrize("query, fields", [
     ("limit=-5", {"limit"}), ("offset=-1", {"offset"}), ("limit=0", {"limit"}),
     ("limit=501", {"limit"}), ("limit=99999999999999999999999", {"limit"}),

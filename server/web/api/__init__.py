@@ -33,7 +33,22 @@ def json_body(required=True):
         json.dumps(body, ensure_ascii=False).encode()
     except UnicodeEncodeError:
         raise InvalidInput("请求体含有无效字符", {"body": "文本须为有效的 Unicode"}) from None
+    if any("\x00" in text for text in _texts(body)):     # PostgreSQL refuses NUL in text
+        raise InvalidInput("请求体含有无效字符", {"body": "文本不能包含空字符（NUL）"})
     return body
+
+
+def _texts(value):
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
 
 
 def _too_deep(value):
