@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from server.store import schema
-from tests.integration.web_client import Api
+from tests.integration.web_client import Api, Web
 
 pytestmark = pytest.mark.db
 DEEP = 100_000
@@ -240,3 +240,13 @@ def test_a_text_attachment_is_served_with_one_charset(world, api):
     """werkzeug used to append a second charset to the stored type (found by schemathesis)."""
     answer = api.as_("team_leader").get(f"/api/attachments/{world.attachment}")
     assert answer.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_a_nul_character_in_a_page_form_is_refused(world):
+    """The same for page forms (e.g. the administrator's new-user form): 422, nothing written."""
+    web = Web(world.app, "admin")
+    users_before = _count(world, schema.users)
+    answer = web.post("/admin/users/new", {"username": "nul\x00user", "display_name": "空",
+                                           "roles": "office"}, status=422)
+    assert "表单含有无效字符" in answer.get_data(as_text=True)
+    assert _count(world, schema.users) == users_before
