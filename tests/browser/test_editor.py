@@ -176,3 +176,28 @@ def test_the_decision_table_editor_names_hit_policies_in_chinese(page, console, 
     options = page.locator(".dms-select-options .option, .options .option")
     options.first.wait_for()
     assert options.all_inner_texts() == HIT_POLICIES
+
+
+def test_a_draft_changed_and_changed_back_passes_the_gate_without_an_override(
+        page, console, live_server, owner_desk, bpmn_assets):
+    open_draft(page, live_server, "改了又改回")
+    select_element(page, "report_deadline")
+    for amount, revision in (("10", 2), ("15", 3)):
+        page.fill("#timer-amount", amount)
+        page.press("#timer-amount", "Tab")
+        page.click("#save")
+        page.wait_for_selector(f"#editor[data-revision='{revision}']")
+    page.click("#deploy-link")
+    page.click("#run-gate")
+    page.wait_for_selector("#deploy[data-gate-state=passed]", timeout=180_000)
+    assert "passed" in page.get_attribute("#gate-clauses tr[data-clause='R3.3.4']", "class")
+    assert not page.is_visible("#override_reason")       # nothing to override
+    page.fill("#note", "核对报告期限（未改变）")
+    page.fill("#regulation_ref", "巡查工作制度第三条")
+    page.click("#deploy-button")
+    page.wait_for_url("**/editor/versions?deployed=*")
+    api = Api(live_server.app).as_("owner")
+    active = [v for v in api.get("/api/versions").get_json()["versions"] if v["active"]]
+    assert len(active) == 1 and not active[0].get("override_reason")
+    case = Inspection(owner_desk).prepare().enter().implement()
+    assert due_of(api, case) == deadline(api, 15)
