@@ -7,6 +7,7 @@ The gate runs the R3.3.4 scenarios only (GATE_TAGS), to keep the test short."""
 from datetime import date, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.integration.web_client import Api
 
@@ -44,21 +45,25 @@ def test_owner_shortens_the_report_deadline_and_deploys_over_the_gate(page, cons
     before = Inspection(owner_desk).prepare().enter()
     open_draft(page, live_server, "报告期限改为10个工作日")
     select_element(page, "report_deadline")
-    assert page.input_value("#timer-amount") == "15"
-    assert page.input_value("#timer-field") == "fieldwork_end"
+    expect(page.locator("#timer-amount")).to_have_value("15")
+    expect(page.locator("#timer-field")).to_have_value("fieldwork_end")
     page.fill("#timer-amount", "10")
     page.press("#timer-amount", "Tab")
-    assert page.input_value("#timer-expression") == "end_of_day(add_working_days(fieldwork_end, 10))"
-    assert page.evaluate("document.activeElement.id") == "timer-unit"   # Tab went on
+    expect(page.locator("#timer-expression")).to_have_value(
+        "end_of_day(add_working_days(fieldwork_end, 10))")
+    page.wait_for_function("document.activeElement.id === 'timer-unit'")   # Tab went on
     page.click("#undo")                                  # the panel shows the value undone
-    assert page.input_value("#timer-amount") == "15"
-    assert page.input_value("#timer-expression") == "end_of_day(add_working_days(fieldwork_end, 15))"
-    assert page.is_disabled("#undo") and page.is_enabled("#redo")
+    expect(page.locator("#timer-amount")).to_have_value("15")
+    expect(page.locator("#timer-expression")).to_have_value(
+        "end_of_day(add_working_days(fieldwork_end, 15))")
+    expect(page.locator("#undo")).to_be_disabled()
+    expect(page.locator("#redo")).to_be_enabled()
     select_element(page, "report_deadline")              # still selected when clicked again
-    assert page.input_value("#timer-amount") == "15"
+    expect(page.locator("#timer-amount")).to_have_value("15")
     page.click("#redo")
-    assert page.input_value("#timer-amount") == "10"
-    assert page.is_enabled("#undo") and page.is_disabled("#redo")
+    expect(page.locator("#timer-amount")).to_have_value("10")
+    expect(page.locator("#undo")).to_be_enabled()
+    expect(page.locator("#redo")).to_be_disabled()
     page.click("#save")
     page.wait_for_selector("#editor[data-revision='2']")
     assert "校验通过" in page.inner_text("#status")
@@ -105,7 +110,7 @@ def test_a_problem_is_listed_and_pinned_to_its_element(page, console, live_serve
                                                          bpmn_assets):
     open_draft(page, live_server, "表单检查")
     select_element(page, "submit_report")
-    assert page.input_value("#prop-form") == "report_submit.json"
+    expect(page.locator("#prop-form")).to_have_value("report_submit.json")
     page.select_option("#prop-form", "")
     page.click("#save")
     page.wait_for_selector("#editor[data-revision='2']")
@@ -121,18 +126,18 @@ def test_undo_selects_the_element_it_changes_and_shows_the_value_back(page, cons
     page.fill("#prop-name", "提交巡查报告")
     page.press("#prop-name", "Enter")
     page.wait_for_selector("#panel-body .panel-element:has-text('提交巡查报告')")
-    assert page.evaluate("document.activeElement.id") == "prop-name"   # typing goes on
+    page.wait_for_function("document.activeElement.id === 'prop-name'")   # typing goes on
     select_element(page, "report_deadline")              # another element, then undo
     page.click("#undo")
     page.wait_for_selector("#panel-body code:has-text('submit_report')")
-    assert page.input_value("#prop-name") == "提交巡查工作报告"
+    expect(page.locator("#prop-name")).to_have_value("提交巡查工作报告")
     assert selected(page) == ["submit_report"]
     page.click("#canvas [data-element-id=submit_report]", force=True)
     assert selected(page) == ["submit_report"]           # a click does not toggle it off
-    assert page.input_value("#prop-name") == "提交巡查工作报告"
+    expect(page.locator("#prop-name")).to_have_value("提交巡查工作报告")
     page.click("#redo")
-    assert page.input_value("#prop-name") == "提交巡查报告"
-    assert page.evaluate("document.activeElement.id") == "undo"      # not lost on the body
+    expect(page.locator("#prop-name")).to_have_value("提交巡查报告")
+    page.wait_for_function("document.activeElement.id === 'undo'")      # not lost on the body
 
 
 def selected(page):
