@@ -26,6 +26,7 @@ def _raise_limit_for_files():
 
 def _refuse_nul_in_forms():
     if request.method in ("POST", "PUT", "PATCH") and request.mimetype in FORM_TYPES:
-        if any("\x00" in key or "\x00" in value
+        # A multipart part may come without a name (key None).
+        if any("\x00" in (key or "") or "\x00" in (value or "")
                for key, value in request.form.items(multi=True)):
             raise InvalidInput("表单含有无效字符，请检查后重新提交", {"form": "不能包含空字符（NUL）"})
