@@ -1,17 +1,15 @@
 """Pages and the JSON API. Views parse the request, call one service, and render."""
 from flask_wtf.csrf import CSRFProtect
 
-from . import editor, editor_files
-from . import (api, auth, dashboard, errors, inbox, instance_pages, migration_pages, ops, pages,
-               public, task_pages)
-from . import account_pages, admin_pages, admin_system
-from . import documents
-from . import review
+from . import (account_pages, admin_pages, admin_system, api, auth, dashboard, documents, editor,
+               editor_files, errors, headers, inbox, instance_pages, migration_pages, ops, pages,
+               public, review, task_pages)
 
 csrf = CSRFProtect()
 
 
 def init_app(app):
+    headers.init_app(app)
     auth.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
