@@ -26,13 +26,9 @@ def owner_desk(live_app, desk):
 
 
 def open_draft(page, server, name):
-    log_in(page, server, "owner")
-    page.goto(f"{server.url}/editor")
-    page.fill("input[name=name]", name)
-    page.click("button:has-text('新建草稿')")
-    page.wait_for_selector("#editor[data-state=ready]")
+    new_draft(page, server, name)
     page.select_option("#file-select", REPORT)
-    page.wait_for_selector(f"#editor[data-state=ready] [data-element-id=submit_report]")
+    page.wait_for_selector("#editor[data-state=ready] [data-element-id=submit_report]")
 
 
 def select_element(page, element_id):
