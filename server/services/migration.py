@@ -26,6 +26,7 @@ T = schema.human_tasks
 MOVABLE_STATES = ("running", "suspended")
 # Tasks still under way: a removed step in one of these states leaves the instance nowhere to be.
 UNDER_WAY = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
+_STATE_NAMES = {"completed": "办结", "cancelled": "撤销"}
 
 
 @dataclass
@@ -97,9 +98,6 @@ def _migrate_one(uow, actor, instance_id, target_version):
     uow.audit(actor, "instance.migrated", instance_id=row.id, from_version=row.version_id,
               to_version=target_version, changed=check.changed)
     return check
-
-
-_STATE_NAMES = {"completed": "办结", "cancelled": "撤销"}
 
 
 def _plan(uow, loaded, target_version):

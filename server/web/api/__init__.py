@@ -29,13 +29,20 @@ def json_body(required=True):
         raise InvalidInput("请求体须为 JSON 对象", {"body": "须为 JSON 对象"})
     if _too_deep(body):
         raise InvalidInput("请求体嵌套过深", {"body": f"嵌套不能超过 {MAX_JSON_DEPTH} 层"})
-    try:        # JSON may escape lone surrogates ("\ud800"), which no database can store
-        json.dumps(body, ensure_ascii=False).encode()
+    for text in _texts(body):       # one pass over the strings (the depth is bounded above)
+        _check_text(text)
+    return body
+
+
+def _check_text(text):
+    """Text a database can store: no NUL (PostgreSQL refuses it), no lone surrogates such as
+    an escaped "\ud800" (not encodable at all)."""
+    if "\x00" in text:
+        raise InvalidInput("请求体含有无效字符", {"body": "文本不能包含空字符（NUL）"})
+    try:
+        text.encode()
     except UnicodeEncodeError:
         raise InvalidInput("请求体含有无效字符", {"body": "文本须为有效的 Unicode"}) from None
-    if any("\x00" in text for text in _texts(body)):     # PostgreSQL refuses NUL in text
-        raise InvalidInput("请求体含有无效字符", {"body": "文本不能包含空字符（NUL）"})
-    return body
 
 
 def _texts(value):
