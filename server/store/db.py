@@ -8,6 +8,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InvalidatePoolError
 
+from .checkpoint import WalCheckpointer
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 PING_AFTER_IDLE = 10.0      # seconds a PostgreSQL connection may idle before it is pinged
 
@@ -84,7 +86,8 @@ class Connections:
     unit of work at a time, from any thread; one that failed or is still in a transaction goes
     back to the pool instead. `engine.dispose()` closes the kept ones (a test copies a database
     file once its last connection has closed and checkpointed the WAL); a forked child drops the
-    parent's without touching them. PostgreSQL: the pool as is (its checkout handles
+    parent's without touching them. A unit of work that wrote wakes the database file's
+    background checkpointer (store.checkpoint). PostgreSQL: the pool as is (its checkout handles
     disconnects).
     """
 
@@ -94,6 +97,8 @@ class Connections:
         self.keep = keep if sqlite else 0
         self._idle = []
         self._pid = os.getpid()
+        path = sqlite_file(engine)
+        self.checkpointer = WalCheckpointer(path) if path else None
         event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
     def take(self):
@@ -105,6 +110,11 @@ class Connections:
         return self.engine.connect()
 
     def give_back(self, conn):
+        if self.checkpointer is not None and not conn.invalidated:
+            info, changes = conn.info, conn.connection.driver_connection.total_changes
+            if info.get("changes", 0) != changes:       # it wrote since it was last given back
+                info["changes"] = changes
+                self.checkpointer.committed()
         if (len(self._idle) < self.keep and not conn.invalidated and not conn.in_transaction()
                 and self._pid == os.getpid()):
             self._idle.append(conn)
@@ -112,12 +122,23 @@ class Connections:
             conn.close()
 
     def close(self):
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         idle, self._idle = self._idle, []
         if self._pid == os.getpid():        # else the parent process's: not ours to close
             for conn in idle:
                 conn.invalidate()           # closes the driver connection now, not on pool GC
                 conn.close()
         self._pid = os.getpid()
+
+
+def sqlite_file(engine: Engine) -> str | None:
+    """The database file of a SQLite engine (None: PostgreSQL or an in-memory database)."""
+    url = engine.url
+    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:") \
+            or url.query.get("mode") == "memory":
+        return None
+    return url.database
 
 
 def unavailable_errors(engine: Engine) -> tuple:
