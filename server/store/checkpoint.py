@@ -2,9 +2,10 @@
 
 In WAL mode SQLite checkpoints from inside a COMMIT once the log holds 1,000 pages: that commit
 then writes and fsyncs about 4 MB (≈15–20 ms here, once in ~120 completions, a third of all the
-time commits take). A thread of each process runs a PASSIVE checkpoint shortly after commits
-instead: it copies what is in the log without blocking readers or writers, so the checkpoint a
-commit still triggers finds almost nothing left to copy or sync. That one stays in the commit
+time commits take). A thread of each process runs PASSIVE checkpoints after commits instead, a
+batch of a few hundred pages at a time (a checkpoint costs two fsyncs however little it copies,
+so the pause between them adapts to the write rate): they copy what is in the log without
+blocking readers or writers, so the checkpoint a commit still triggers finds little left. That one stays in the commit
 path on purpose: only a checkpoint that catches up between two transactions lets the next writer
 start the log again from its beginning, which keeps the file from growing under steady load.
 """
@@ -15,7 +16,8 @@ import threading
 from urllib.parse import quote
 
 log = logging.getLogger(__name__)
-PERIOD = 0.01           # seconds between checkpoints while commits keep coming
+MIN_PAUSE, MAX_PAUSE = 0.01, 0.5    # seconds between checkpoints while commits keep coming
+BATCH = 200             # pages a checkpoint should copy; the pause adapts to the write rate
 MAX_RETRIES = 100       # of a checkpoint that left frames behind, before waiting for a commit
 CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"       # copies what it can, blocks nobody
 
@@ -36,11 +38,10 @@ os.register_at_fork(before=lambda: _in_sqlite.acquire(),
 
 
 class WalCheckpointer:
-    """Checkpoints one SQLite database file after commits, at most once per `period`."""
+    """Checkpoints one SQLite database file after commits, a batch of pages at a time."""
 
-    def __init__(self, path: str, period: float = PERIOD):
+    def __init__(self, path: str):
         self.uri = f"file:{quote(path)}?mode=rw"        # never creates a missing file
-        self.period = period
         self._lock = threading.Lock()
         self._thread = self._pid = None
         self._wake = self._stop = None
@@ -81,7 +82,7 @@ class WalCheckpointer:
             thread.join(timeout=5)
 
     def _run(self, wake, stop):
-        conn, retries = None, 0
+        conn, retries, pause, last = None, 0, MIN_PAUSE, 0
         while True:
             wake.wait()
             if stop.is_set():
@@ -100,9 +101,19 @@ class WalCheckpointer:
             retries = retries + 1 if busy or copied < frames else 0
             if 0 < retries <= MAX_RETRIES:
                 wake.set()
-            # Let the commits of the next moment gather into one checkpoint (two fsyncs).
-            if stop.wait(self.period):
+            if not busy:                # copied counts from the log's start, which may restart
+                pause = _next_pause(pause, copied - last if copied >= last else copied)
+                last = copied
+            if stop.wait(pause):
                 break
         if conn is not None:
             with _in_sqlite:
                 conn.close()
+
+
+def _next_pause(pause, pages):
+    """The pause before the next checkpoint: commits gather during it, so that a checkpoint
+    copies about BATCH pages (each costs two fsyncs, whatever it copies)."""
+    if pages < BATCH:
+        return min(pause * 2, MAX_PAUSE)
+    return max(pause / 2, MIN_PAUSE)
