@@ -110,7 +110,7 @@ class Connections:
         return self.engine.connect()
 
     def give_back(self, conn):
-        if self.checkpointer is not None and not conn.invalidated:
+        if self.checkpointer is not None and not (conn.closed or conn.invalidated):
             info, changes = conn.info, conn.connection.driver_connection.total_changes
             if info.get("changes", 0) != changes:       # it wrote since it was last given back
                 info["changes"] = changes
