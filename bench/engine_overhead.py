@@ -45,17 +45,16 @@ from server.engine import runtime  # noqa: E402
 from server.engine.bundle import load_bundle  # noqa: E402
 from server.engine.calendar import WorkingCalendar  # noqa: E402
 from server.engine.environment import XunchaScriptEngine  # noqa: E402
-from server.engine.serialization import dump_state, load_state  # noqa: E402
 from server.engine.projection import project  # noqa: E402
+from server.engine.serialization import dump_state, load_state  # noqa: E402
 from server.services import instances, tasks, users  # noqa: E402
 from server.services.context import INSERT_AUDIT, unit_of_work  # noqa: E402
 from server.services.instances import INSERT_INSTANCE  # noqa: E402
 from server.services.state import (  # noqa: E402
     COMPLETE_TASK, INSERT_TASK, TASK_COLUMNS, UPDATE_INSTANCE, stored_state)
-from server.services.tasks import SELECT_TASK  # noqa: E402
-from server.services.versions import active_version  # noqa: E402
 from server.services.setup import init_database  # noqa: E402
-from server.services.versions import read_source_tree  # noqa: E402
+from server.services.tasks import SELECT_TASK  # noqa: E402
+from server.services.versions import active_version, read_source_tree  # noqa: E402
 from server.store.db import normalise_url  # noqa: E402
 
 DIAGRAM = ROOT / "bench" / "eleven_tasks"

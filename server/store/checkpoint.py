@@ -5,9 +5,10 @@ then writes and fsyncs about 4 MB (≈15–20 ms here, once in ~120 completions,
 time commits take). A thread of each process runs PASSIVE checkpoints after commits instead, a
 batch of a few hundred pages at a time (a checkpoint costs two fsyncs however little it copies,
 so the pause between them adapts to the write rate): they copy what is in the log without
-blocking readers or writers, so the checkpoint a commit still triggers finds little left. That one stays in the commit
-path on purpose: only a checkpoint that catches up between two transactions lets the next writer
-start the log again from its beginning, which keeps the file from growing under steady load.
+blocking readers or writers, so the checkpoint a commit still triggers finds little left. That
+one stays in the commit path on purpose: only a checkpoint that catches up between two
+transactions lets the next writer start the log again from its beginning, which keeps the file
+from growing under steady load.
 """
 import logging
 import os
@@ -94,8 +95,9 @@ class WalCheckpointer:
                     busy, frames, copied = conn.execute(CHECKPOINT).fetchone()
             except sqlite3.Error as exc:        # the commit path still checkpoints: no harm
                 log.warning("background checkpoint of %s failed: %s", self.uri, exc)
-                conn = conn.close() if conn is not None else None
-                busy, frames, copied = 0, 0, 0          # no retry: the next commit will
+                if conn is not None:
+                    conn.close()
+                conn, busy, frames, copied = None, 0, 0, 0      # no retry: the next commit will
             # Another process's checkpoint, or a reader of an older snapshot, may have left
             # frames behind: try again shortly, without waiting for the next commit.
             retries = retries + 1 if busy or copied < frames else 0
