@@ -11,6 +11,7 @@ from ..engine.environment import XunchaScriptEngine
 from ..store import schema
 from ..store.db import Connections
 from ..store.fast import Statement
+from ..store.writes import Writes
 from .workflow_cache import WorkflowCache
 
 
@@ -70,8 +71,16 @@ class UnitOfWork:
 
     def __init__(self, services, conn):
         self.services = services
-        self.conn = conn
+        self.writes = Writes(conn)      # writes sent together (one round trip on PostgreSQL)
+        self._conn = conn
         self.after_commit = []          # callables run once the transaction has committed
+
+    @property
+    def conn(self):
+        """The connection, with the queued writes sent first: whatever runs next sees them."""
+        if self.writes.pending:
+            self.writes.flush()
+        return self._conn
 
     def __getattr__(self, name):        # only for attributes not set yet
         if name in ("now", "calendar", "script_engine"):
@@ -95,7 +104,7 @@ class UnitOfWork:
         self.script_engine = XunchaScriptEngine(self.calendar, clock=lambda: self.now)
 
     def audit(self, actor, action, instance_id=None, task_id=None, **detail):
-        INSERT_AUDIT.execute(self.conn, {
+        self.writes.execute(INSERT_AUDIT, {
             "at": self.now, "actor": actor.username, "action": action, "instance_id": instance_id,
             "task_id": task_id, "detail": detail})
 
@@ -119,6 +128,7 @@ def unit_of_work(services):
             with conn.begin():
                 uow = UnitOfWork(services, conn)
                 yield uow
+                uow.writes.flush()
         finally:
             services.connections.give_back(conn)
     finally:

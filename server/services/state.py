@@ -118,11 +118,11 @@ def save(uow, loaded, *, state=None, completed=None):
               "new_revision": new_revision, "new_state": state, "now": uow.now}
     next_due_at = projection.next_due_at if state == "running" else None
     if next_due_at == loaded.next_due_at:
-        result = UPDATE_INSTANCE.execute(uow.conn, values)
+        statement = UPDATE_INSTANCE
     else:
-        result = UPDATE_INSTANCE_DUE.execute(uow.conn, values | {"next_due_at": next_due_at})
-    if result.rowcount != 1:
-        raise Conflict("该巡查已被他人更新，请刷新后重试")
+        statement, values = UPDATE_INSTANCE_DUE, values | {"next_due_at": next_due_at}
+    uow.writes.execute(statement, values, expect=1,
+                       error=Conflict("该巡查已被他人更新，请刷新后重试"))
     sync_tasks(uow, row, loaded.projection, projection, completed)
     record_fired(uow, row.id, projection)
     after_save(uow, loaded, state, completed)
@@ -137,16 +137,15 @@ def sync_tasks(uow, row, before, after, completed=None):
     new = {t.id: t for t in after.open_tasks}
     if completed:
         task_id, username = completed
-        if COMPLETE_TASK.execute(uow.conn, {"id": task_id, "now": uow.now,
-                                            "user": username}).rowcount != 1:
-            raise Conflict("任务已被他人认领或已办结，请刷新后重试")
+        uow.writes.execute(COMPLETE_TASK, {"id": task_id, "now": uow.now, "user": username},
+                           expect=1, error=Conflict("任务已被他人认领或已办结，请刷新后重试"))
         old.pop(task_id, None)
     gone = [task_id for task_id in old if task_id not in new]
     if gone:
         uow.conn.execute(update(T).where(T.c.id.in_(gone)).values(
             state="cancelled", completed_at=uow.now))
     added = [_task_row(row, task, uow.now) for task_id, task in new.items() if task_id not in old]
-    INSERT_TASK.execute_many(uow.conn, added)
+    uow.writes.execute_many(INSERT_TASK, added)
     if added:
         record_new_tasks(uow, row, added)
     for task_id, task in new.items():
