@@ -15,6 +15,9 @@ from server.services.context import unit_of_work
 from server.services.setup import init_database
 from server.store.db import normalise_url
 
+# Every state written in tests is checked against one written without the kept JSON of
+# finished tasks (server.engine.serialization); child processes inherit the setting.
+os.environ.setdefault("XUNCHA_VERIFY_STATE", "1")
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "fixtures" / "mini"
 REQUIRE_ALL = os.environ.get("XUNCHA_REQUIRE_ALL") == "1"

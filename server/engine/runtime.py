@@ -13,6 +13,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from .decisions import DecisionError, decide
+from .serialization import forget_json
 
 OPEN = TaskState.READY
 
@@ -147,4 +148,5 @@ def correct_data(workflow, changes):
             for key, value in changes.items():
                 if key in holder.data:
                     holder.data[key] = value
+    forget_json(workflow)           # a parent changed may have finished (serialization)
     recompute_timers(workflow)

@@ -2,10 +2,14 @@
 
 The default serializer embeds the whole spec (about two thirds of the bytes) in every instance and
 rebuilds it on every load. A deployed version's spec is immutable and already parsed in memory, so
-instances store only a reference to it and are restored against the cached spec objects.
+instances store only a reference to it and are restored against the cached spec objects. A
+workflow kept in memory between requests also keeps the JSON of its finished tasks, written once
+(_tasks_dict): a late inspection's save writes only what is still under way.
 """
+import os
 from copy import deepcopy
 from types import ModuleType
+from typing import NamedTuple
 from uuid import UUID
 
 import orjson
@@ -19,6 +23,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 from .timers import register_converters
 
@@ -93,10 +98,65 @@ def _task_dict(task, parent, typename):
     }
 
 
-def _tasks_dict(tasks, typename):
-    # tasks.get(task._parent) is task.parent, without the property
-    return {_text(key): _task_dict(task, tasks.get(task._parent), typename)
-            for key, task in tasks.items()}
+FINISHED = TaskState.FINISHED_MASK
+_KEPT = "_xuncha_kept_json"      # attribute of a (sub)workflow: task id -> Kept
+
+
+class Kept(NamedTuple):
+    """A finished task's JSON, and what it was written from."""
+    state: int
+    last_state_change: float
+    triggered: bool
+    internal_keys: int
+    spec: object
+    children: list
+    json: orjson.Fragment
+
+
+def _tasks_dict(workflow, typename, reuse=True):
+    """The tasks of one (sub)workflow, by id.
+
+    A finished task whose parent has finished does not change as the workflow runs on: the engine
+    adds tasks after it and drops unfinished ones below it. Its JSON is kept with the workflow and
+    reused by the next dump (in a late inspection, most tasks). Reused only while what could still
+    change is as it was: the task's state (a reset), its children (one dropped), the keys of its
+    internal data (a fired timer marked reported) and its spec (a migration). Our own code that
+    changes a finished task's data otherwise calls `forget_json`.
+    """
+    tasks, out = workflow.tasks, {}
+    before = workflow.__dict__.get(_KEPT, {}) if reuse else {}
+    kept = {}
+    for key, task in tasks.items():
+        parent = tasks.get(task._parent)            # task.parent, without the property
+        if not (task._state & FINISHED and (parent is None or parent._state & FINISHED)):
+            out[_text(key)] = _task_dict(task, parent, typename)
+            continue
+        entry = before.get(key)
+        if (entry is None or entry.state != task._state
+                or entry.last_state_change != task.last_state_change
+                or entry.triggered != task.triggered or entry.spec is not task.task_spec
+                or entry.internal_keys != len(task.internal_data)
+                or entry.children != task._children):
+            entry = Kept(task._state, task.last_state_change, task.triggered,
+                         len(task.internal_data), task.task_spec, list(task._children),
+                         orjson.Fragment(_compact(_encode(_task_dict(task, parent, typename)))))
+        kept[key] = entry
+        out[_text(key)] = entry.json
+    if reuse:
+        workflow.__dict__[_KEPT] = kept
+    return out
+
+
+def _compact(data: bytes) -> bytes:
+    """A copy of its own size: orjson's result keeps a 4 KiB buffer, too much to keep by the
+    hundred."""
+    return memoryview(data).tobytes()
+
+
+def forget_json(workflow):
+    """Drop the kept JSON of a workflow's tasks (after changing finished tasks' data)."""
+    for each in (workflow, *workflow.subprocesses.values()):
+        each.__dict__.pop(_KEPT, None)
 
 
 class LeanTaskConverter(TaskConverter):
@@ -124,7 +184,7 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 _TYPENAMES = SERIALIZER.registry.typenames
 
 
-def _workflow_dict(workflow):
+def _workflow_dict(workflow, reuse):
     """WorkflowConverter.to_dict as the serializer writes it in encoder mode (nested values
     the registry knows are converted by the encoder's `default`)."""
     last_task = workflow.last_task
@@ -134,20 +194,21 @@ def _workflow_dict(workflow):
         "last_task": _text(last_task.id) if last_task is not None else None,
         "success": workflow.success,
         "completed": workflow.completed,
-        "tasks": _tasks_dict(workflow.tasks, _TYPENAMES[Task]),
+        "tasks": _tasks_dict(workflow, _TYPENAMES[Task], reuse),
         "root": _text(workflow.task_tree.id),
     }
 
 
-def state_dict(workflow) -> dict:
+def state_dict(workflow, reuse=True) -> dict:
     """What the library's serialize_json writes (less the spec), as a dict: the top workflow as
     SpecFreeWorkflowConverter, its subprocesses as BpmnSubWorkflowConverter, tasks as
-    LeanTaskConverter, each with its typename, without a call through the registry per task."""
-    dct = _workflow_dict(workflow)
+    LeanTaskConverter, each with its typename, without a call through the registry per task.
+    Finished tasks come as their kept JSON (`reuse`; see _tasks_dict)."""
+    dct = _workflow_dict(workflow, reuse)
     dct["spec"] = workflow.spec.name
     subprocesses = {}
     for key, subprocess in workflow.subprocesses.items():
-        sub = _workflow_dict(subprocess)
+        sub = _workflow_dict(subprocess, reuse)
         sub["parent_task_id"] = str(subprocess.parent_task_id)
         sub["spec"] = subprocess.spec.name
         sub["typename"] = _TYPENAMES[type(subprocess)]
@@ -159,9 +220,22 @@ def state_dict(workflow) -> dict:
     return dct
 
 
+def _encode(value) -> bytes:
+    return orjson.dumps(value, default=_ENCODE, option=_OPTIONS)
+
+
 def dump_state(workflow) -> str:
-    """Same JSON as the library's serialize_json (spec by name), written by orjson."""
-    return orjson.dumps(state_dict(workflow), default=_ENCODE, option=_OPTIONS).decode()
+    """Same JSON as the library's serialize_json (spec by name), written by orjson.
+
+    With XUNCHA_VERIFY_STATE=1 (the test suite sets it) every dump is also written without the
+    kept JSON of finished tasks, and a difference raises: a task changed that was thought final.
+    """
+    state = _encode(state_dict(workflow)).decode()
+    if os.environ.get("XUNCHA_VERIFY_STATE") == "1":
+        fresh = _encode(state_dict(workflow, reuse=False)).decode()
+        if fresh != state:
+            raise AssertionError(f"kept JSON of finished tasks is stale in {workflow.spec.name}")
+    return state
 
 
 def load_state(state: str, spec, subprocess_specs, script_engine):

@@ -13,7 +13,7 @@ from SpiffWorkflow.bpmn.util.diff import diff_workflow, migrate_workflow
 from SpiffWorkflow.util.task import TaskState
 
 from ..engine.runtime import advance
-from ..engine.serialization import SERIALIZER, dump_state, load_state
+from ..engine.serialization import SERIALIZER, dump_state, forget_json, load_state
 from ..store import schema
 from .access import require_role
 from .context import unit_of_work
@@ -125,6 +125,7 @@ def _plan(uow, loaded, target_version):
         for sub_id, sub_diff in subs.items():
             sub = workflow.subprocesses[sub_id]
             migrate_workflow(sub_diff, sub, dependencies[sub.spec.name])
+        forget_json(workflow)       # finished tasks now have the new version's specs
         advance(workflow)
         # The stored state must load against the new version's spec, or the move is refused.
         load_state(dump_state(workflow), spec, dependencies, uow.script_engine)
