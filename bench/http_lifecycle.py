@@ -64,12 +64,12 @@ def fresh_database(url):
 class Server:
     """gunicorn serving the product on a free loopback port, as docs/deploy.md runs it."""
 
-    def __init__(self, url, workers, threads, folder):
+    def __init__(self, url, workers, threads, folder, env=None):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{port}"
-        env = {**os.environ, "DATABASE_URL": url, "XUNCHA_SECRET_KEY": SECRET}
+        env = {**os.environ, "DATABASE_URL": url, "XUNCHA_SECRET_KEY": SECRET, **(env or {})}
         self.log = Path(folder) / "gunicorn.log"
         threaded = ["--threads", str(threads), "--keep-alive", "30"] if threads > 1 else []
         self.process = subprocess.Popen(
@@ -159,11 +159,11 @@ def run_clients(server, clients, lifecycles):
             (time.process_time() - client_cpu) / count)
 
 
-def raw_rate(memory, seconds):
+def raw_rate(lifecycle, seconds):
     """Raw in-memory lifecycles per second, run for about `seconds`."""
     count, start = 0, time.perf_counter()
     while count < 20 or time.perf_counter() - start < seconds:
-        memory.raw()
+        lifecycle()
         count += 1
     return count / (time.perf_counter() - start)
 
@@ -193,8 +193,8 @@ def report(counts, rounds, clients):
               f"{client_cpu:.1f} ms")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def arguments(description):
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--lifecycles", type=int, default=20, help="per client and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -203,14 +203,18 @@ def main():
                              "request); more, gthread workers (connections kept alive)")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def measure(args, prepare, make_client, raw_lifecycle, env=None):
+    """Serve a fresh database (filled by `prepare(url)`), warm up, and run the rounds: the raw
+    lifecycle in memory for 2 s, then every client count. Returns the url, rounds and clients."""
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
-        fresh_database(url)
-        server = Server(url, args.workers, args.threads, tmp)
+        prepare(url)
+        server = Server(url, args.workers, args.threads, tmp, env)
         try:
-            memory = Memory()
-            clients = {n: [Client(server.base) for _ in range(n)] for n in args.clients}
+            clients = {n: [make_client(server.base) for _ in range(n)] for n in args.clients}
             for n in args.clients:                                  # warm up every worker
                 run_clients(server, clients[n], 2)
                 for client in clients[n]:
@@ -218,18 +222,28 @@ def main():
                     client.steps.clear()
             rounds = []
             for _ in range(args.rounds):
-                figures = {"raw": raw_rate(memory, 2.0)}
+                figures = {"raw": raw_rate(raw_lifecycle, 2.0)}
                 for n in args.clients:
                     figures[n], figures[n, "server"], figures[n, "client"] = run_clients(
                         server, clients[n], args.lifecycles)
                 rounds.append(figures)
         finally:
             server.stop()
+    return url, rounds, clients
+
+
+def print_figures(args, heading, url, rounds, clients):
     threads = f" x {args.threads} threads" if args.threads > 1 else " (sync)"
-    print(f"{PROCESS}: {STEPS} user tasks per lifecycle, {url.split(':')[0]} database, gunicorn "
-          f"with {args.workers} workers{threads}, {args.rounds} rounds x {args.lifecycles} "
-          f"lifecycles per client, {os.cpu_count()} CPUs")
+    print(f"{heading}, {url.split(':')[0]} database, gunicorn with {args.workers} "
+          f"workers{threads}, {args.rounds} rounds x {args.lifecycles} lifecycles per client, "
+          f"{os.cpu_count()} CPUs")
     report(args.clients, rounds, clients)
+
+
+def main():
+    args = arguments(__doc__.split("\n")[0])
+    url, rounds, clients = measure(args, fresh_database, Client, Memory().raw)
+    print_figures(args, f"{PROCESS}: {STEPS} user tasks per lifecycle", url, rounds, clients)
     print("goal (1 client): >= 20 lifecycles/s, complete p95 < 25 ms; "
           "spiff-arena: 0.86 lifecycles/s, p95 120 ms")
     first = args.clients[0]
