@@ -8,9 +8,9 @@ workflow kept in memory between requests also keeps the JSON of its finished tas
 """
 import os
 from copy import deepcopy
+from functools import cache
 from types import ModuleType
 from typing import NamedTuple
-from uuid import UUID
 
 import orjson
 
@@ -21,10 +21,12 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     TaskConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from .restore import RestoringSubWorkflowConverter, RestoringTaskConverter, uuid
 from .timers import register_converters
 
 
@@ -41,8 +43,8 @@ class SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         if spec is None or spec.name != dct["spec"]:
             raise ValueError(f"state belongs to process {dct['spec']!r}, not to the given spec")
         workflow = self.target_class(spec, subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], uuid, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(uuid(dct["root"]))
         self.set_default_attributes(workflow, dct)
         self.subprocesses_from_dict(dct["subprocesses"], workflow)
         workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
@@ -159,8 +161,9 @@ def forget_json(workflow):
         each.__dict__.pop(_KEPT, None)
 
 
-class LeanTaskConverter(TaskConverter):
-    """The library's task format, written faster (dump_state does not come through here)."""
+class LeanTaskConverter(RestoringTaskConverter):
+    """The library's task format, written and read faster (dump_state does not come through
+    its to_dict)."""
 
     def to_dict(self, task):
         dct = _task_dict(task, task.parent, None)
@@ -168,10 +171,18 @@ class LeanTaskConverter(TaskConverter):
         return dct
 
 
-def _make_serializer():
+class _LibraryReadingTaskConverter(LeanTaskConverter):
+    from_dict = TaskConverter.from_dict
+
+
+def _make_serializer(library_reading=False):
     config = register_converters(deepcopy(SPIFF_CONFIG))
     config[BpmnWorkflow] = SpecFreeWorkflowConverter
-    config[Task] = LeanTaskConverter
+    if library_reading:
+        config[Task] = _LibraryReadingTaskConverter
+    else:
+        config[Task] = LeanTaskConverter
+        config[BpmnSubWorkflow] = RestoringSubWorkflowConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
@@ -231,7 +242,7 @@ def dump_state(workflow) -> str:
     kept JSON of finished tasks, and a difference raises: a task changed that was thought final.
     """
     state = _encode(state_dict(workflow)).decode()
-    if os.environ.get("XUNCHA_VERIFY_STATE") == "1":
+    if _verifying():
         fresh = _encode(state_dict(workflow, reuse=False)).decode()
         if fresh != state:
             raise AssertionError(f"kept JSON of finished tasks is stale in {workflow.spec.name}")
@@ -239,10 +250,32 @@ def dump_state(workflow) -> str:
 
 
 def load_state(state: str, spec, subprocess_specs, script_engine):
-    """Restore a workflow against its already parsed spec; the script engine is re-attached."""
+    """Restore a workflow against its already parsed spec; the script engine is re-attached.
+
+    With XUNCHA_VERIFY_STATE=1 the state is also read with the library's own converters, and a
+    workflow that writes back differently (or waits for other events) raises.
+    """
+    workflow = _read(SERIALIZER, state, spec, subprocess_specs, script_engine)
+    if _verifying():
+        reference = _read(_library_reading(), state, spec, subprocess_specs, script_engine)
+        if (_encode(state_dict(workflow, reuse=False)) != _encode(state_dict(reference, reuse=False))
+                or len(workflow.event_manager.tasks) != len(reference.event_manager.tasks)):
+            raise AssertionError(f"restore.py read a {spec.name} state unlike the library")
+    return workflow
+
+
+def _read(serializer, state, spec, subprocess_specs, script_engine):
     dct = orjson.loads(state)
-    SERIALIZER.migrate(dct)
-    workflow = SERIALIZER.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
+    serializer.migrate(dct)
+    workflow = serializer.from_dict(dct, spec=spec, subprocess_specs=subprocess_specs)
     workflow.script_engine = script_engine
     return workflow
 
+
+@cache
+def _library_reading():
+    return _make_serializer(library_reading=True)
+
+
+def _verifying():
+    return os.environ.get("XUNCHA_VERIFY_STATE") == "1"

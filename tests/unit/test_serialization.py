@@ -1,12 +1,16 @@
 """The stored state: finished tasks' JSON is kept with the workflow and reused by the next dump,
-and a dump is still exactly what writing the whole workflow afresh gives, whatever changed."""
+and a dump is still exactly what writing the whole workflow afresh gives, whatever changed; a
+state reads back (server/engine/restore.py) as the library's own converters read it."""
+from uuid import UUID
+
 import orjson
 import pytest
 from SpiffWorkflow import TaskState
 
 from server.engine import runtime
 from server.engine.projection import acknowledge, project
-from server.engine.serialization import dump_state, load_state, state_dict
+from server.engine.serialization import (SERIALIZER, _library_reading, _read, dump_state,
+                                         load_state, state_dict)
 from walk import MAIN, Walk, disclose, enter, feedback, implement, prepare, product_bundle, report
 
 
@@ -113,3 +117,39 @@ def test_a_finished_task_that_loses_children_is_written_again(bundle):
     assert finished
     finished[0]._drop_children()               # as the engine drops a branch not taken
     assert dump_state(w.wf) == fresh(w.wf)
+
+
+def test_a_state_reads_back_as_the_library_reads_it(bundle):
+    """server/engine/restore.py against the library's converters, at every step of a whole
+    inspection: the same tasks, data, waiting events, and the same JSON written back."""
+    w, states = Walk(bundle), []
+    for stage in (prepare, enter, implement, report, feedback, disclose):
+        real_submit = w.submit
+
+        def submit(task, **fields):
+            real_submit(task, **fields)
+            states.append(dump_state(w.wf))
+
+        w.submit = submit
+        stage(w)
+        w.submit = real_submit
+    spec, subprocess_specs = bundle.spec_for(MAIN)
+    for state in states:
+        ours = _read(SERIALIZER, state, spec, subprocess_specs, w.engine)
+        theirs = _read(_library_reading(), state, spec, subprocess_specs, w.engine)
+        assert fresh(ours) == fresh(theirs) == fresh(load_state(state, spec, subprocess_specs,
+                                                                w.engine))
+        assert {t.id: t.data for t in ours.get_tasks()} == {t.id: t.data for t in theirs.get_tasks()}
+        assert len(ours.event_manager.tasks) == len(theirs.event_manager.tasks)
+
+
+def test_a_restored_task_owns_its_data(bundle):
+    """As in the library, a task's data is its own: changing a list in it leaves its parent's."""
+    w = Walk(bundle)
+    prepare(w)
+    reload(w)
+    task = w.wf.get_task_from_id(UUID(w.task("发布巡查公告").id))
+    members = task.data["members"]
+    assert members == task.parent.data["members"] and members is not task.parent.data["members"]
+    members.append({"username": "x"})
+    assert len(task.parent.data["members"]) == len(members) - 1
