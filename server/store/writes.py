@@ -41,31 +41,29 @@ class Writes:
             return
         pending, self.pending = self.pending, []
         if len(pending) == 1:                  # a pipeline costs more than it saves for one
-            statement, params, many, expect, error = pending[0]
-            if many:
-                statement.execute_many(self.conn, params)
-            else:
-                _check(statement.execute(self.conn, params), expect, error)
+            _check(*self._send(*pending[0]))
             return
-        checks = []
+        sent = []
         try:
             with self.conn.connection.driver_connection.pipeline():
-                for statement, params, many, expect, error in pending:
-                    if many:
-                        statement.execute_many(self.conn, params)
-                        continue
-                    cursor = statement.execute(self.conn, params)
-                    if expect is not None:
-                        checks.append((cursor, expect, error))
+                sent = [self._send(*write) for write in pending]
         except Exception as exc:
             # A failed check explains a later failure: after another request completed the
             # task first, inserting the next task's row again violates its key.
-            for cursor, expect, error in checks:
-                if cursor.pgresult is not None and cursor.rowcount != expect:
+            for cursor, expect, error in sent:
+                if expect is not None and cursor.pgresult is not None \
+                        and cursor.rowcount != expect:
                     raise error from exc
             raise
-        for cursor, expect, error in checks:
+        for cursor, expect, error in sent:
             _check(cursor, expect, error)
+
+    def _send(self, statement, params, many, expect, error):
+        """Execute one queued write; its cursor with the count it expects."""
+        if many:
+            statement.execute_many(self.conn, params)
+            return None, None, None
+        return statement.execute(self.conn, params), expect, error
 
 
 def _check(cursor, expect, error):
