@@ -242,12 +242,31 @@ def measure_round(kinds, persisted, floor, n):
     return seconds
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--lifecycles", type=int, default=20, help="per kind and round")
+def arguments(description, lifecycles):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--lifecycles", type=int, default=lifecycles, help="per kind and round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def print_rate(label, rounds, kind, n, steps):
+    """One kind's line: its rate, time per step, and (median per round) its ratio to raw."""
+    seconds = statistics.median(r[kind] for r in rounds)
+    relative = statistics.median(r["raw"] / r[kind] for r in rounds)
+    print(f"{label:<32}{n / seconds:7.1f} lifecycles/s {1000 * seconds / n / steps:7.3f} "
+          f"ms/step {relative:6.3f} x raw")
+
+
+def print_ratio(rounds, kind):
+    """The last lines: `kind` against raw per round, and their median as `ratio:`."""
+    ratios = [r["raw"] / r[kind] for r in rounds]
+    print("persisted/raw per round:", " ".join(f"{x:.3f}" for x in ratios))
+    print(f"ratio: {statistics.median(ratios):.3f}")
+
+
+def main():
+    args = arguments(__doc__.split("\n")[0], lifecycles=20)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         memory, persisted = Memory(), Persisted(url)
@@ -262,19 +281,15 @@ def main():
     print(f"{PROCESS}: {STEPS} user tasks per lifecycle, {url.split(':')[0]} database, "
           f"{args.rounds} rounds x {n} lifecycles of each kind, medians over rounds")
     for kind, label in LABELS.items():
-        seconds = statistics.median(r[kind] for r in rounds)
         if kind == "floor":
+            seconds = statistics.median(r[kind] for r in rounds)
             print(f"{label:<32}{'':21}{1000 * seconds / n / STEPS:7.3f} ms/step (beside raw)")
-            continue
-        relative = statistics.median(r["raw"] / r[kind] for r in rounds)
-        print(f"{label:<32}{n / seconds:7.1f} lifecycles/s {1000 * seconds / n / STEPS:7.3f} "
-              f"ms/step {relative:6.3f} x raw")
+        else:
+            print_rate(label, rounds, kind, n, STEPS)
     ceilings = [r["raw"] / (r["raw"] + r["floor"]) for r in rounds]
     print("ceiling raw/(raw+floor) per round:", " ".join(f"{x:.3f}" for x in ceilings),
           f"median {statistics.median(ceilings):.3f}")
-    ratios = [r["raw"] / r["complete only"] for r in rounds]
-    print("persisted/raw per round:", " ".join(f"{x:.3f}" for x in ratios))
-    print(f"ratio: {statistics.median(ratios):.3f}")
+    print_ratio(rounds, "complete only")
 
 
 if __name__ == "__main__":

@@ -193,9 +193,9 @@ def report(counts, rounds, clients):
               f"{client_cpu:.1f} ms")
 
 
-def arguments(description):
+def arguments(description, lifecycles=20):
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--lifecycles", type=int, default=20, help="per client and round")
+    parser.add_argument("--lifecycles", type=int, default=lifecycles, help="per client and round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=1,

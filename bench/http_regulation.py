@@ -104,9 +104,7 @@ class ProcedureClient:
 
 
 def main():
-    args = arguments(__doc__.split("\n")[0])
-    if "--lifecycles" not in sys.argv:
-        args.lifecycles = 5
+    args = arguments(__doc__.split("\n")[0], lifecycles=5)
     workload = Workload()
     url, rounds, clients = measure(args, workload.prepare, ProcedureClient, workload.raw,
                                    env={"XUNCHA_CLOCK": "fake"})

@@ -20,10 +20,8 @@ the last line is `ratio: X` = persisted rate / raw rate, the median of the per-r
 ms/step = time per lifecycle (start included) / 22.
 A PostgreSQL URL gets its schema `public` dropped and recreated.
 """
-import argparse
 import copy
 import gc
-import statistics
 import sys
 import tempfile
 import time
@@ -37,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from engine_overhead import empty_postgres_schema  # noqa: E402
+from engine_overhead import (arguments, empty_postgres_schema, print_rate,  # noqa: E402
+                             print_ratio)
 from server import create_app  # noqa: E402
 from server.engine import runtime  # noqa: E402
 from server.engine.bundle import load_bundle  # noqa: E402
@@ -151,11 +150,7 @@ def measure_round(memory, persisted, n):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--lifecycles", type=int, default=10, help="per kind and round")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--database-url", help="default: a SQLite file in a temporary directory")
-    args = parser.parse_args()
+    args = arguments(__doc__.split("\n")[0], lifecycles=10)
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         persisted = Persisted(url)
@@ -166,15 +161,9 @@ def main():
     n, steps = args.lifecycles, len(STEPS)
     print(f"{PROCESS}: {steps} user tasks per lifecycle, {url.split(':')[0]} database, "
           f"{args.rounds} rounds x {n} lifecycles of each kind, medians over rounds")
-    for kind, label in (("raw", "raw (runtime.complete)"),
-                        ("persisted", "persisted (start + complete)")):
-        seconds = statistics.median(r[kind] for r in rounds)
-        relative = statistics.median(r["raw"] / r[kind] for r in rounds)
-        print(f"{label:<32}{n / seconds:7.1f} lifecycles/s {1000 * seconds / n / steps:7.3f} "
-              f"ms/step {relative:6.3f} x raw")
-    ratios = [r["raw"] / r["persisted"] for r in rounds]
-    print("persisted/raw per round:", " ".join(f"{x:.3f}" for x in ratios))
-    print(f"ratio: {statistics.median(ratios):.3f}")
+    print_rate("raw (runtime.complete)", rounds, "raw", n, steps)
+    print_rate("persisted (start + complete)", rounds, "persisted", n, steps)
+    print_ratio(rounds, "persisted")
 
 
 if __name__ == "__main__":
