@@ -28,7 +28,8 @@ SELECT_ORGANISATION = Statement(
 INSERT_INSTANCE = Statement("""
     INSERT INTO instances (id, process_id, version_id, state, title, organisation, workflow_state,
                            revision, next_due_at, created_at, created_by, updated_at)
-    VALUES (:id, :process_id, :version_id, 'running', :title, :organisation, :workflow_state,
+    VALUES (:id, :process_id, :version_id, 'running', :title, :organisation,
+            CAST(:workflow_state AS TEXT),
             1, :next_due_at, :now, :created_by, :now)""")
 
 

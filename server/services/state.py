@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import update
 
 from ..engine.projection import Projection, acknowledge, project
-from ..engine.serialization import dump_state, load_state
+from ..engine.serialization import dump_state_utf8, load_state
 from ..store import schema
 from ..store.fast import Statement
 from .errors import Conflict, NotFound
@@ -30,12 +30,12 @@ SELECT_STATE = Statement("SELECT workflow_state, next_due_at FROM instances WHER
 # next_due_at is set only when it changes: assigning it rewrites its index entry even when equal
 # (one page more in the WAL of every completion, of about ten).
 UPDATE_INSTANCE = Statement("""
-    UPDATE instances SET workflow_state = :state, revision = :new_revision, state = :new_state,
-           updated_at = :now
+    UPDATE instances SET workflow_state = CAST(:state AS TEXT), revision = :new_revision,
+           state = :new_state, updated_at = :now
     WHERE id = :id AND revision = :revision""")
 UPDATE_INSTANCE_DUE = Statement("""
-    UPDATE instances SET workflow_state = :state, revision = :new_revision, state = :new_state,
-           next_due_at = :next_due_at, updated_at = :now
+    UPDATE instances SET workflow_state = CAST(:state AS TEXT), revision = :new_revision,
+           state = :new_state, next_due_at = :next_due_at, updated_at = :now
     WHERE id = :id AND revision = :revision""")
 # Open and not claimed by another, checked again here: a claim may have landed since the read.
 COMPLETE_TASK = Statement("""
@@ -91,18 +91,19 @@ def keep(uow, loaded):
 
 
 def stored_state(uow, workflow):
-    """The workflow state as the row stores it.
+    """The workflow state as the row stores it: bound as `CAST(:state AS TEXT)`.
 
-    On SQLite it is padded with spaces (still JSON) to a multiple of 1 KiB: SQLite overwrites a
+    On SQLite it stays UTF-8 bytes (the cast makes them text again without a copy through a
+    Python str), padded with spaces (still JSON) to a multiple of 1 KiB: SQLite overwrites a
     row of unchanged size in place, while a row that changes size has its overflow pages freed
     and allocated again, which also rewrites the free-list page and the database header. A state
     grows by a few hundred bytes per step, so most saves keep the size: about one page fewer in
     the WAL of each save (of nine), and checkpoints copy that much less.
     """
-    state = dump_state(workflow)
+    state = dump_state_utf8(workflow)
     if uow.conn.dialect.name == "sqlite":
-        state += " " * (-len(state) % 1024)
-    return state
+        return state + b" " * (-len(state) % 1024)
+    return state.decode()
 
 
 def save(uow, loaded, *, state=None, completed=None):

@@ -50,7 +50,7 @@ class Statement:
         return row
 
 
-_AS_IS = frozenset({str, int, float, bool, type(None)})     # what both drivers take unchanged
+_AS_IS = frozenset({str, bytes, int, float, bool, type(None)})     # what both drivers take unchanged
 
 
 def _to_sqlite(value):

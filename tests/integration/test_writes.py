@@ -1,11 +1,13 @@
 """Writes sent together (store.writes): on PostgreSQL queued and pipelined, on SQLite at once.
 Either way a unit of work reads what it wrote, and a failed row-count check rolls it all back."""
+import orjson
 import pytest
 from sqlalchemy import func, select
 
 from server.services.context import INSERT_AUDIT, unit_of_work
 from server.services.errors import Conflict
-from server.services.state import INSERT_TASK, TASK_COLUMNS, UPDATE_INSTANCE
+from server.services.state import (INSERT_TASK, TASK_COLUMNS, UPDATE_INSTANCE,
+                                   get_instance_row, load)
 from server.store import schema
 
 
@@ -92,3 +94,22 @@ def test_postgresql_sends_the_writes_of_a_completion_together(mini_desk):
         postgres = uow.writes.deferred
         assert len(uow.writes.pending) == (1 if postgres else 0)
         assert postgres == (mini_desk.services.engine.dialect.name == "postgresql")
+
+
+
+def test_a_saved_state_is_stored_as_text_and_reads_back(mini_desk):
+    """SQLite is given the state as UTF-8 bytes (state.stored_state); the column still holds
+    text, from which the workflow that was saved is restored."""
+    instance_id = mini_desk.start(process="mini")
+    mini_desk.complete("office", "确认巡查结束", {"fieldwork_end": "2025-09-26"})
+    i = schema.instances
+    with mini_desk.services.engine.connect() as conn:
+        stored = conn.execute(select(i.c.workflow_state).where(i.c.id == instance_id)).scalar()
+        if conn.dialect.name == "sqlite":
+            assert conn.execute(select(func.typeof(i.c.workflow_state))
+                                .where(i.c.id == instance_id)).scalar() == "text"
+    assert isinstance(stored, str) and orjson.loads(stored)["spec"] == "mini"
+    mini_desk.services.workflows.discard(instance_id)      # restored from the row
+    with unit_of_work(mini_desk.services) as uow:
+        loaded = load(uow, get_instance_row(uow, instance_id))
+    assert [t.name for t in loaded.projection.open_tasks] == ["提交巡查工作报告"]
