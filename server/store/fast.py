@@ -50,7 +50,8 @@ class Statement:
         return row
 
 
-_AS_IS = frozenset({str, bytes, int, float, bool, type(None)})     # what both drivers take unchanged
+# What both drivers take unchanged (bytes: only SQLite is given them, see state.stored_state).
+_AS_IS = frozenset({str, bytes, int, float, bool, type(None)})
 
 
 def _to_sqlite(value):

@@ -96,7 +96,6 @@ def test_postgresql_sends_the_writes_of_a_completion_together(mini_desk):
         assert postgres == (mini_desk.services.engine.dialect.name == "postgresql")
 
 
-
 def test_a_saved_state_is_stored_as_text_and_reads_back(mini_desk):
     """SQLite is given the state as UTF-8 bytes (state.stored_state); the column still holds
     text, from which the workflow that was saved is restored."""
