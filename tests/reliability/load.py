@@ -25,8 +25,8 @@ class Completer(threading.Thread):
         self.in_doubt, self.unavailable, self.refused, self.errors = [], [], [], []
 
     def run(self):
-        session = log_in(self.base_url, self.username)
-        while not self.stop.is_set():
+        session = self._log_in()
+        while session is not None and not self.stop.is_set():
             try:
                 task_id = self.work.get(timeout=0.1)
             except queue.Empty:
@@ -48,6 +48,16 @@ class Completer(threading.Thread):
                 self.refused.append(task_id)
             else:
                 self.errors.append((task_id, answer.status_code, answer.text[:300]))
+
+    def _log_in(self):
+        """A logged-in session; on a slow machine a client may start after the server was
+        killed, so it tries again until the server is back (None if told to stop first)."""
+        while not self.stop.is_set():
+            try:
+                return log_in(self.base_url, self.username)
+            except requests.RequestException:
+                time.sleep(0.05)
+        return None
 
 
 def run_clients(base_url, usernames, task_ids):
