@@ -111,15 +111,22 @@ def empty_postgres_schema(url):
         engine.dispose()
 
 
+def fresh_services(url, source_root, fake_start=None, secret="bench"):
+    """An app's services on an emptied database with `source_root` deployed: on the fake clock
+    from `fake_start` if given, else on the system clock."""
+    empty_postgres_schema(url)
+    app = create_app({"DATABASE_URL": url, "CLOCK": "fake" if fake_start else "system",
+                      "SECRET_KEY": secret, "SOURCE_ROOT": source_root, "TESTING": True})
+    services = app.extensions["xuncha"]
+    init_database(services, source_root, fake_start=fake_start)
+    return services
+
+
 class Persisted:
     """An app on a fresh database with the diagram deployed, driven through the services."""
 
     def __init__(self, url):
-        empty_postgres_schema(url)
-        app = create_app({"DATABASE_URL": url, "CLOCK": "system", "SECRET_KEY": "bench",
-                          "SOURCE_ROOT": DIAGRAM, "TESTING": True})
-        self.services = app.extensions["xuncha"]
-        init_database(self.services, DIAGRAM)
+        self.services = fresh_services(url, DIAGRAM)
         with unit_of_work(self.services) as uow:
             users.create_user(uow, "office", "secret", ["office"])
             self.actor = users.actor_for(uow, "office")   # authentication is the web layer's

@@ -40,22 +40,16 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from engine_overhead import (DIAGRAM, FORM_DATA, PROCESS, START_DATA, STEPS,  # noqa: E402
-                             Memory, empty_postgres_schema)
-from server import create_app  # noqa: E402
+                             Memory, fresh_services)
 from server.services import users  # noqa: E402
 from server.services.context import unit_of_work  # noqa: E402
-from server.services.setup import init_database  # noqa: E402
 
 SECRET = "bench-http"
 USER, PASSWORD = "office", "bench-secret"
 
 
 def fresh_database(url):
-    empty_postgres_schema(url)
-    app = create_app({"DATABASE_URL": url, "CLOCK": "system", "SECRET_KEY": SECRET,
-                      "SOURCE_ROOT": DIAGRAM})
-    services = app.extensions["xuncha"]
-    init_database(services, DIAGRAM)
+    services = fresh_services(url, DIAGRAM, secret=SECRET)
     with unit_of_work(services) as uow:
         users.create_user(uow, USER, PASSWORD, ["office"])
     services.engine.dispose()

@@ -24,15 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from engine_overhead import empty_postgres_schema  # noqa: E402
+from engine_overhead import fresh_services  # noqa: E402
 from http_lifecycle import SECRET, arguments, measure, print_figures  # noqa: E402
 from regulation_overhead import (NOW, PROCESS, START_DATA, STEPS, Memory,  # noqa: E402
                                  form_data)
-from server import create_app  # noqa: E402
 from server.services import users  # noqa: E402
 from server.services.context import unit_of_work  # noqa: E402
 from server.services.demo import demo_users  # noqa: E402
-from server.services.setup import init_database  # noqa: E402
 
 PASSWORD = "bench-secret"
 USERS = sorted({"office"} | {username for username, _name, _values in STEPS})
@@ -45,11 +43,7 @@ class Workload:
         self.memory = None
 
     def prepare(self, url):
-        empty_postgres_schema(url)
-        app = create_app({"DATABASE_URL": url, "CLOCK": "fake", "SECRET_KEY": SECRET,
-                          "SOURCE_ROOT": ROOT})
-        services = app.extensions["xuncha"]
-        init_database(services, ROOT, fake_start=NOW)
+        services = fresh_services(url, ROOT, fake_start=NOW, secret=SECRET)
         with unit_of_work(services) as uow:
             for username, name, roles, org in demo_users():
                 users.create_user(uow, username, PASSWORD, list(roles), org, name)

@@ -35,9 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from engine_overhead import (arguments, empty_postgres_schema, print_rate,  # noqa: E402
-                             print_ratio)
-from server import create_app  # noqa: E402
+from engine_overhead import arguments, fresh_services, print_rate, print_ratio  # noqa: E402
 from server.engine import runtime  # noqa: E402
 from server.engine.bundle import load_bundle  # noqa: E402
 from server.engine.environment import XunchaScriptEngine  # noqa: E402
@@ -45,7 +43,6 @@ from server.services import instances, tasks, users  # noqa: E402
 from server.services.context import unit_of_work  # noqa: E402
 from server.services.demo import demo_users  # noqa: E402
 from server.services.samples import SAMPLES  # noqa: E402
-from server.services.setup import init_database  # noqa: E402
 from server.services.versions import read_source_tree  # noqa: E402
 from server.store import schema  # noqa: E402
 
@@ -79,11 +76,7 @@ class Persisted:
     """An app on a fresh database with processes/ deployed and the demo users."""
 
     def __init__(self, url):
-        empty_postgres_schema(url)
-        app = create_app({"DATABASE_URL": url, "CLOCK": "fake", "SECRET_KEY": "bench",
-                          "SOURCE_ROOT": ROOT, "TESTING": True})
-        self.services = app.extensions["xuncha"]
-        init_database(self.services, ROOT, fake_start=NOW)
+        self.services = fresh_services(url, ROOT, fake_start=NOW)
         with unit_of_work(self.services) as uow:
             for username, name, roles, org in demo_users():
                 users.create_user(uow, username, "bench", list(roles), org, name)

@@ -82,7 +82,8 @@ def _task_dict(task, parent, typename):
         if mine == theirs:                          # most tasks: inherited unchanged (C compare)
             delta = {"updates": {}, "deletions": []}
         else:
-            delta = {"updates": {k: v for k, v in mine.items() if k not in theirs or v != theirs[k]},
+            delta = {"updates": {k: v for k, v in mine.items()
+                                 if k not in theirs or v != theirs[k]},
                      "deletions": [k for k in theirs if k not in mine]}
     internal = task.internal_data
     return {
@@ -235,6 +236,11 @@ def _encode(value) -> bytes:
     return orjson.dumps(value, default=_ENCODE, option=_OPTIONS)
 
 
+def _fresh(workflow) -> bytes:
+    """The state written afresh, reusing none of the kept JSON."""
+    return _encode(state_dict(workflow, reuse=False))
+
+
 def dump_state(workflow) -> str:
     """Same JSON as the library's serialize_json (spec by name), written by orjson."""
     return dump_state_utf8(workflow).decode()
@@ -248,7 +254,7 @@ def dump_state_utf8(workflow) -> bytes:
     kept JSON of finished tasks, and a difference raises: a task changed that was thought final.
     """
     state = _encode(state_dict(workflow))
-    if _verifying() and _encode(state_dict(workflow, reuse=False)) != state:
+    if _verifying() and _fresh(workflow) != state:
         raise AssertionError(f"kept JSON of finished tasks is stale in {workflow.spec.name}")
     return state
 
@@ -262,7 +268,7 @@ def load_state(state: str, spec, subprocess_specs, script_engine):
     workflow = _read(SERIALIZER, state, spec, subprocess_specs, script_engine)
     if _verifying():
         reference = _read(_library_reading(), state, spec, subprocess_specs, script_engine)
-        if (_encode(state_dict(workflow, reuse=False)) != _encode(state_dict(reference, reuse=False))
+        if (_fresh(workflow) != _fresh(reference)
                 or len(workflow.event_manager.tasks) != len(reference.event_manager.tasks)):
             raise AssertionError(f"restore.py read a {spec.name} state unlike the library")
     return workflow
